@@ -1,0 +1,25 @@
+"""The one error family for mistakes a user can fix (bad files, bad flags)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class UserError(Exception):
+    """A problem in the user's input; the CLI prints it as one `error:` line and exits 2.
+
+    `path` and `line` (1-based), when known, are printed in front of the message as
+    `FILE:LINE: message`, the way compilers and conlleval users expect.
+    """
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+        return where + self.message
