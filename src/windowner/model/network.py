@@ -1,0 +1,110 @@
+"""The lecture's window classifier: x = [e(w₋₂); …; e(w₊₂)], z = Wx + b, h = f(z), s = Uh + c.
+
+One loss(...) returns the loss and every gradient, keyed like `params`; the update rule and the
+training loop live elsewhere (sgd.py, trainer.py) and know nothing of the insides.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from windowner.model.activations import Activation, get_activation
+from windowner.model.layers import (
+    affine_backward,
+    affine_forward,
+    window_backward,
+    window_forward,
+)
+from windowner.model.losses import log_softmax, softmax_cross_entropy
+
+PARAM_NAMES = ("E", "C", "W", "b", "U", "c")
+
+
+class WindowNetwork:
+    """Parameters (shapes): E (V, d) word vectors, C (K, k) casing vectors, W (H', n·(d+k)),
+    b (H',), U (T, H), c (T,); n = 2·window + 1 positions, H' = H (2H for gated units).
+    """
+
+    def __init__(self, params: dict[str, np.ndarray], activation: Activation):
+        self.params = params
+        self.activation = activation
+
+    @classmethod
+    def initialise(
+        cls,
+        E: np.ndarray,
+        n_casing: int,
+        n_tags: int,
+        *,
+        window: int,
+        hidden: int,
+        activation: Activation,
+        casing_dim: int,
+        rng: np.random.Generator,
+    ) -> WindowNetwork:
+        """Glorot-uniform W and U, zero biases, casing vectors on the word vectors' scale."""
+        d = E.shape[1]
+        D = (2 * window + 1) * (d + casing_dim)
+        H_in = 2 * hidden if activation.gated else hidden
+
+        def glorot(rows: int, cols: int) -> np.ndarray:
+            limit = np.sqrt(6.0 / (rows + cols))
+            return rng.uniform(-limit, limit, size=(rows, cols)).astype(np.float32)
+
+        params = {
+            "E": E.astype(np.float32, copy=False),
+            "C": rng.normal(0.0, float(E.std()), size=(n_casing, casing_dim)).astype(np.float32),
+            "W": glorot(H_in, D),
+            "b": np.zeros(H_in, np.float32),
+            "U": glorot(n_tags, hidden),
+            "c": np.zeros(n_tags, np.float32),
+        }
+        return cls(params, activation)
+
+    @property
+    def window(self) -> int:
+        """Half-width: how many words each side of the centre."""
+        d, k = self.params["E"].shape[1], self.params["C"].shape[1]
+        return (self.params["W"].shape[1] // (d + k) - 1) // 2
+
+    def forward(self, word_ids: np.ndarray, case_ids: np.ndarray):
+        """Shapes: word_ids, case_ids (N, n) -> s (N, T), cache for backward."""
+        p = self.params
+        x, window_cache = window_forward(p["E"], p["C"], word_ids, case_ids)
+        z, hidden_cache = affine_forward(x, p["W"], p["b"])
+        h, activation_cache = self.activation.forward(z)
+        s, output_cache = affine_forward(h, p["U"], p["c"])
+        return s, (window_cache, hidden_cache, activation_cache, output_cache)
+
+    def loss(self, word_ids: np.ndarray, case_ids: np.ndarray, y: np.ndarray):
+        """Mean cross-entropy of the batch and the gradient of every parameter.
+
+        Shapes: word_ids, case_ids (N, n), y (N,) -> J, grads with dense dW, db, dU, dc and
+        sparse dE, dC (layers.RowGrad: only the rows the batch touched).
+        Math: ds = (p − onehot(y))/N; dU = dsᵀh; dc = Σ ds; dh = ds U; δ = dh ∘ f′(z) (for gated
+        units, their backward); dW = δᵀx; db = Σ δ; dx = δ W, scattered back onto E's and C's rows.
+        """
+        s, (window_cache, hidden_cache, activation_cache, output_cache) = self.forward(
+            word_ids, case_ids
+        )
+        J, ds = softmax_cross_entropy(s, y)
+        dh, dU, dc = affine_backward(ds, output_cache)
+        delta = self.activation.backward(dh, activation_cache)  # δ, computed once, used twice
+        dx, dW, db = affine_backward(delta, hidden_cache)
+        dE, dC = window_backward(dx, window_cache)
+        return J, {"E": dE, "C": dC, "W": dW, "b": db, "U": dU, "c": dc}
+
+    def log_probs(self, word_ids: np.ndarray, case_ids: np.ndarray, batch: int = 8192):
+        """Shapes: (N, n) ids -> log p (N, T), computed a block of `batch` windows at a time."""
+        blocks = [
+            log_softmax(self.forward(word_ids[i : i + batch], case_ids[i : i + batch])[0])
+            for i in range(0, len(word_ids), batch)
+        ]
+        if not blocks:
+            return np.zeros((0, self.params["U"].shape[0]), np.float32)
+        return np.concatenate(blocks)
+
+    def astype(self, dtype) -> WindowNetwork:
+        """A copy with every parameter in `dtype` (float64 for gradient checks)."""
+        params = {name: value.astype(dtype) for name, value in self.params.items()}
+        return WindowNetwork(params, get_activation(**self.activation.params()))
