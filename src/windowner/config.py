@@ -1,0 +1,166 @@
+"""Training configuration: one frozen dataclass per section, read from TOML, overridden by flags.
+
+Unknown sections or keys, wrong types and out-of-range values are user errors that name the
+file and list what is allowed, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from windowner.errors import UserError
+from windowner.model.activations import ACTIVATIONS
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    train: str = ""  # CoNLL file to train on
+    dev: str = ""  # CoNLL file that selects the best epoch
+    test: str = ""  # CoNLL file reported once, at the end ("" to skip)
+
+
+@dataclass(frozen=True)
+class VectorsConfig:
+    spec: str = "glove-6b-50d"  # packaged GloVe 6B 50d, or a GloVe/word2vec/gensim file
+    freeze: bool = False  # True: keep the embedding rows fixed (no fine-tuning)
+    min_count: int = 2  # a training word the vectors lack gets its own row from this count
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    window: int = 2  # words each side of the centre: windows of 2·window + 1
+    hidden: int = 300  # hidden units H
+    activation: str = "tanh"  # f in h = f(z)
+    casing_dim: int = 4  # width of each position's casing vector
+    decode: str = "viterbi"  # "viterbi" (IOB2-constrained best sequence) or "greedy" (argmax)
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    epochs: int = 20
+    lr: float = 0.2  # SGD step size α
+    lr_decay: float = 0.0  # epoch t (from 1) uses α / (1 + lr_decay·(t − 1))
+    batch_size: int = 32
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    vectors: VectorsConfig = field(default_factory=VectorsConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    out: str = "runs/model"  # output folder: model.npz, metrics.jsonl, config.toml
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_toml(self) -> str:
+        """The resolved config, in the same form load_config reads."""
+        lines = [f"out = {_toml_value(self.out)}"]
+        for section in dataclasses.fields(self):
+            value = getattr(self, section.name)
+            if dataclasses.is_dataclass(value):
+                lines.append(f"\n[{section.name}]")
+                lines += [f"{k} = {_toml_value(v)}" for k, v in dataclasses.asdict(value).items()]
+        return "\n".join(lines) + "\n"
+
+
+# Ranges a value must lie in: (section, key) -> (check, what the error says).
+_RANGES = {
+    ("model", "activation"): (lambda v: v in ACTIVATIONS, "one of " + ", ".join(ACTIVATIONS)),
+    ("model", "decode"): (lambda v: v in ("greedy", "viterbi"), "'greedy' or 'viterbi'"),
+    ("vectors", "min_count"): (lambda v: v >= 1, "at least 1"),
+    ("model", "window"): (lambda v: v >= 1, "at least 1"),
+    ("model", "hidden"): (lambda v: v >= 1, "at least 1"),
+    ("model", "casing_dim"): (lambda v: v >= 0, "0 or more"),
+    ("training", "epochs"): (lambda v: v >= 1, "at least 1"),
+    ("training", "lr"): (lambda v: v > 0, "greater than 0"),
+    ("training", "lr_decay"): (lambda v: v >= 0, "0 or more"),
+    ("training", "batch_size"): (lambda v: v >= 1, "at least 1"),
+    ("training", "seed"): (lambda v: v >= 0, "0 or more"),
+}
+
+
+def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
+    """Defaults, then the TOML file (if any), then `overrides` keyed 'section.key' (or 'out')."""
+    raw: dict[str, Any] = {}
+    source = "config"
+    if path is not None:
+        source = str(path)
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError("no such config file", path) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise UserError(f"not valid TOML: {error}", path) from None
+    for dotted, value in (overrides or {}).items():
+        section, _, key = dotted.rpartition(".")
+        target = raw.setdefault(section, {}) if section else raw
+        if not isinstance(target, dict):
+            raise UserError(f"'{section}' is not a section", source)
+        target[key] = value
+    return _build(Config, raw, source, "")
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """'training.lr=0.05' -> ('training.lr', 0.05); the value is read as TOML, else as a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"--set expects SECTION.KEY=VALUE, got '{text}'")
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return key.strip(), parsed
+
+
+def _build(cls, raw: dict[str, Any], source: str, prefix: str):
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        where = f"[{prefix.rstrip('.')}]" if prefix else "the top level"
+        raise UserError(
+            f"unknown key '{prefix}{unknown[0]}' in {where}; known keys: {', '.join(fields)}",
+            source,
+        )
+    values = {}
+    defaults = cls()
+    for name in fields:
+        if name not in raw:
+            continue
+        default = getattr(defaults, name)
+        value = raw[name]
+        if dataclasses.is_dataclass(default):
+            if not isinstance(value, dict):
+                raise UserError(f"'{prefix}{name}' must be a section", source)
+            values[name] = _build(type(default), value, source, f"{prefix}{name}.")
+        else:
+            values[name] = _check_value(prefix + name, value, type(default), source)
+    return cls(**values)
+
+
+def _check_value(key: str, value: Any, expected: type, source: str) -> Any:
+    ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        raise UserError(
+            f"'{key}' must be {expected.__name__}, got {type(value).__name__} {value!r}", source
+        )
+    rule = _RANGES.get(tuple(key.split(".")))  # type: ignore[arg-type]
+    if rule and not rule[0](value):
+        raise UserError(f"'{key}' must be {rule[1]}, got {value!r}", source)
+    return value
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)

@@ -1,0 +1,86 @@
+"""train() as a library call, on real CoNLL sentences and real GloVe rows, small and fast."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import head_of_conll
+from tests.test_vectors import write_glove_text
+from windowner.config import load_config
+from windowner.conll import read_conll
+from windowner.errors import UserError
+from windowner.model_file import load_model
+from windowner.trainer import evaluate, train
+from windowner.vectors import load_vectors
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory, conll_dir):
+    """400 training sentences, 150 dev sentences, GloVe rows for just their words."""
+    root = tmp_path_factory.mktemp("small")
+    train_file = head_of_conll(conll_dir / "train.txt", root / "train.txt", 400)
+    dev_file = head_of_conll(conll_dir / "valid.txt", root / "dev.txt", 150)
+    words = {
+        t.lower() for f in (train_file, dev_file) for s in read_conll(f).sentences for t in s.tokens
+    }
+    glove = load_vectors("glove-6b-50d")
+    keep = [i for i, w in enumerate(glove.words) if w in words]
+    write_glove_text(root / "vectors.txt", [glove.words[i] for i in keep], glove.matrix[keep])
+
+    def config(**overrides):
+        base = {
+            "data.train": str(train_file),
+            "data.dev": str(dev_file),
+            "vectors.spec": str(root / "vectors.txt"),
+            "model.hidden": 30,
+            "training.epochs": 3,
+            "out": str(root / "out"),
+        }
+        return load_config(None, {**base, **overrides})
+
+    return config
+
+
+def test_training_learns_and_keeps_the_best_epoch(small_run):
+    result = train(small_run(), force=True, log=lambda _: None, progress=False)
+    losses = [r["train_loss"] for r in result.history]
+    assert losses == sorted(losses, reverse=True)
+    assert result.dev.f1 == max(r["dev_f1"] for r in result.history) > 0.3
+    model = load_model(result.out / "model.npz")
+    assert model.metadata["epoch"] == result.best_epoch
+    dev = read_conll(small_run().data.dev)
+    assert evaluate(model, dev).f1 == pytest.approx(result.dev.f1)
+
+
+def test_same_seed_same_metrics_timings_aside(small_run, tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        result = train(
+            small_run(out=str(tmp_path / name), **{"training.epochs": 2}),
+            log=lambda _: None,
+            progress=False,
+        )
+        runs.append([{k: v for k, v in r.items() if k != "seconds"} for r in result.history])
+    assert runs[0] == runs[1]
+
+
+def test_frozen_embeddings_stay_pretrained(small_run, tmp_path):
+    result = train(
+        small_run(out=str(tmp_path / "f"), **{"vectors.freeze": True, "training.epochs": 1}),
+        log=lambda _: None,
+        progress=False,
+    )
+    model = load_model(result.out / "model.npz")
+    vectors = load_vectors(small_run().vectors.spec)
+    rows = [model.vocabulary.index[w] for w in vectors.words[:50]]
+    assert np.array_equal(model.network.params["E"][rows], vectors.matrix[:50])
+
+
+def test_refuses_to_overwrite_without_force(small_run):
+    train(small_run(**{"training.epochs": 1}), force=True, log=lambda _: None, progress=False)
+    with pytest.raises(UserError, match="--force"):
+        train(small_run(), log=lambda _: None, progress=False)
+    metrics = Path(small_run().out) / "metrics.jsonl"
+    assert json.loads(metrics.read_text().splitlines()[0])["epoch"] == 1
