@@ -1,0 +1,30 @@
+# Every target creates .venv and installs the project into it when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: train test lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## train: train the default model (configs/conll2003.toml) and print dev and test scores
+train: $(STAMP)
+	$(BIN)/ner-train --config configs/conll2003.toml --force
+
+## test: the test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## lint: ruff over the sources and tests
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+clean:
+	rm -rf $(VENV) runs build .pytest_cache .ruff_cache src/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

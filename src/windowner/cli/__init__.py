@@ -1,0 +1,1 @@
+"""Command-line entry points: thin typer commands over the importable core."""

@@ -1,0 +1,164 @@
+"""The three commands run as a user runs them: subprocesses on the real CoNLL-2003 files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from windowner.conll import read_conll
+from windowner.tags import to_iob1
+
+BIN = Path(sys.executable).parent
+
+
+def run(command: str, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / command), *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, conll_dir) -> Path:
+    """A quick model on all of train.txt with the default GloVe vectors: 2 epochs, 100 units."""
+    out = tmp_path_factory.mktemp("run")
+    result = run(
+        "ner-train",
+        "--config",
+        conll_dir.parent.parent / "configs" / "conll2003.toml",
+        "--train",
+        conll_dir / "train.txt",
+        "--dev",
+        conll_dir / "valid.txt",
+        "--test",
+        conll_dir / "test.txt",
+        "--out",
+        out,
+        "--epochs",
+        "2",
+        "--hidden",
+        "100",
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_train_writes_model_metrics_and_config(trained):
+    records = [json.loads(line) for line in (trained / "metrics.jsonl").read_text().splitlines()]
+    epochs, final = records[:-1], records[-1]
+    assert [r["epoch"] for r in epochs] == [1, 2]
+    for record in epochs:
+        assert {"epoch", "train_loss", "dev_precision", "dev_recall", "dev_f1", "seconds"} <= set(
+            record
+        )
+    assert epochs[1]["train_loss"] < epochs[0]["train_loss"]
+    assert final["test_f1"] > 0.75 and max(r["dev_f1"] for r in epochs) > 0.8
+    assert "hidden = 100" in (trained / "config.toml").read_text()
+
+
+def test_eval_reproduces_the_recorded_test_f1(trained, conll_dir, tmp_path):
+    recorded = json.loads((trained / "metrics.jsonl").read_text().splitlines()[-1])["test_f1"]
+    result = run("ner-eval", trained / "model.npz", conll_dir / "test.txt", "--json")
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout)
+    assert scores["overall"]["f1"] == pytest.approx(recorded, abs=1e-12)
+    assert set(scores["per_type"]) == {"LOC", "MISC", "ORG", "PER"}
+    assert sum(t["support"] for t in scores["per_type"].values()) == 5648
+
+    # The same test set written in IOB1, as the 2003 files were, scores the same.
+    iob1 = tmp_path / "test.iob1"
+    lines = []
+    for sentence in read_conll(conll_dir / "test.txt").sentences:
+        lines += [f"{t} {tag}" for t, tag in zip(sentence.tokens, to_iob1(sentence.tags))]
+        lines.append("")
+    iob1.write_text("\n".join(lines) + "\n")
+    again = json.loads(run("ner-eval", trained / "model.npz", iob1, "--json").stdout)
+    assert again["overall"] == scores["overall"]
+
+
+def test_eval_text_report_and_output_file(trained, conll_dir, tmp_path):
+    output = tmp_path / "predicted.txt"
+    result = run("ner-eval", trained / "model.npz", conll_dir / "valid.txt", "--output", output)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("processed 51362 tokens with 5942 phrases;")
+    lines = output.read_text().split("\n")
+    assert lines[0].split()[:2] == ["CRICKET", "O"] and len(lines[0].split()) == 3
+
+
+def test_tag_finds_people_and_a_place_with_offsets(trained):
+    text = "Angela Merkel met Emmanuel Macron in Paris on Tuesday."
+    result = run("ner-tag", trained / "model.npz", "-", "--format", "jsonl", stdin=text + "\n")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["text"] == text
+    found = [(e["label"], e["text"]) for e in record["entities"]]
+    assert found == [("PER", "Angela Merkel"), ("PER", "Emmanuel Macron"), ("LOC", "Paris")]
+    assert all(text[e["start"] : e["end"]] == e["text"] for e in record["entities"])
+
+
+def test_tag_formats_and_output_file(trained, tmp_path):
+    source = tmp_path / "news.txt"
+    source.write_text("Angela Merkel met Emmanuel Macron in Paris.\n\nShares of Apple rose.\n")
+    inline = run("ner-tag", trained / "model.npz", source, "--format", "inline")
+    assert inline.stdout.splitlines()[0].startswith("[PER Angela Merkel] met [PER Emmanuel Macron]")
+    assert len(inline.stdout.splitlines()) == 3  # one line out per line in
+    output = tmp_path / "tagged.conll"
+    conll = run("ner-tag", trained / "model.npz", source, "--format", "conll", "--output", output)
+    assert conll.returncode == 0 and conll.stdout == ""
+    first = output.read_text().split("\n\n")[0].splitlines()
+    assert first[:2] == ["Angela B-PER", "Merkel I-PER"]
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_user_errors_are_one_line_with_exit_code_2(trained, tmp_path, conll_dir):
+    model = trained / "model.npz"
+    assert "absent.txt: no such file" in one_error_line(
+        run("ner-eval", model, tmp_path / "absent.txt")
+    )
+
+    ragged = tmp_path / "ragged.txt"
+    ragged.write_text("EU NNP B-NP B-ORG\nrejects VBZ B-VP O\nGerman B-MISC\n")
+    assert f"{ragged}:3: expected 4 columns" in one_error_line(run("ner-eval", model, ragged))
+
+    unknown = tmp_path / "unknown.txt"
+    unknown.write_text("EU B-ORG\nrejects X-FOO\n")
+    assert f"{unknown}:2: unknown tag 'X-FOO'" in one_error_line(run("ner-eval", model, unknown))
+
+    not_a_model = tmp_path / "model.npz"
+    not_a_model.write_text("this is not a model")
+    line = one_error_line(run("ner-tag", not_a_model, "-", stdin="Paris\n"))
+    assert f"{not_a_model}: not a windowner model" in line
+
+    assert "unknown key" in one_error_line(run("ner-train", "--set", "training.learning_rate=1"))
+    line = one_error_line(
+        run(
+            "ner-train",
+            "--train",
+            conll_dir / "train.txt",
+            "--dev",
+            conll_dir / "valid.txt",
+            "--out",
+            trained,
+        )
+    )
+    assert "already holds a model; use --force" in line
+
+
+def test_help_works_for_every_command():
+    for command in ("ner-train", "ner-eval", "ner-tag"):
+        result = run(command, "--help")
+        assert result.returncode == 0 and "Usage" in result.stdout
