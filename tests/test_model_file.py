@@ -27,6 +27,8 @@ def test_round_trip_keeps_every_array_and_the_vocabulary(tmp_path):
     assert loaded.tags == model.tags and loaded.metadata["epoch"] == 3
     assert loaded.network.activation.params() == model.network.activation.params()
     assert not list(tmp_path.glob(".*tmp"))  # the temporary file was renamed away
+    (tmp_path / "plain").write_bytes(b"")  # permissions as open() gives them under this umask
+    assert (tmp_path / "m.npz").stat().st_mode == (tmp_path / "plain").stat().st_mode
 
 
 def test_save_replaces_an_existing_file_only_when_complete(tmp_path, monkeypatch):
