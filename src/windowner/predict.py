@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,11 +15,21 @@ from windowner.windows import encode
 DEFAULT_DECODE = "viterbi"
 
 
-def predict_tags(
+@dataclass(frozen=True)
+class Prediction:
+    """One sentence's decoded tags and the model's probability of each chosen tag."""
+
+    tags: list[str]
+    probabilities: np.ndarray  # (n,) float
+
+
+def predict(
     model: Model, sentences: Sequence[Sequence[str]], decode: str | None = None
-) -> list[list[str]]:
-    """Each sentence's tags. `decode` is 'greedy' or 'viterbi'; None takes the model's own."""
+) -> list[Prediction]:
+    """Decode every sentence. `decode` is 'greedy' or 'viterbi'; None takes the model's own."""
     decode = decode or model.metadata.get("decode", DEFAULT_DECODE)
+    if decode not in ("greedy", "viterbi"):
+        raise UserError(f"unknown decoding '{decode}'; choose greedy or viterbi")
     if not sentences:
         return []
     windows = encode(sentences, model.vocabulary, model.network.window)
@@ -26,10 +37,18 @@ def predict_tags(
     per_sentence = np.split(log_p, np.cumsum(windows.lengths)[:-1])
     if decode == "greedy":
         paths = [greedy(part) for part in per_sentence]
-    elif decode == "viterbi":
+    else:
         transition, start = allowed_transitions(model.tags)
         paths = [viterbi(part, transition, start) for part in per_sentence]
-    else:
-        raise UserError(f"unknown decoding '{decode}'; choose greedy or viterbi")
     names = model.tags
-    return [[names[i] for i in path] for path in paths]
+    return [
+        Prediction([names[i] for i in path], np.exp(part[np.arange(len(path)), path]))
+        for part, path in zip(per_sentence, paths, strict=True)
+    ]
+
+
+def predict_tags(
+    model: Model, sentences: Sequence[Sequence[str]], decode: str | None = None
+) -> list[list[str]]:
+    """Each sentence's tags (see predict)."""
+    return [prediction.tags for prediction in predict(model, sentences, decode)]
