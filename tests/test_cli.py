@@ -4,50 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import run
 from windowner.conll import read_conll
 from windowner.tags import to_iob1
-
-BIN = Path(sys.executable).parent
-
-
-def run(command: str, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / command), *map(str, args)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-@pytest.fixture(scope="session")
-def trained(tmp_path_factory, conll_dir) -> Path:
-    """A quick model on all of train.txt with the default GloVe vectors: 2 epochs, 100 units."""
-    out = tmp_path_factory.mktemp("run")
-    result = run(
-        "ner-train",
-        "--config",
-        conll_dir.parent.parent / "configs" / "conll2003.toml",
-        "--train",
-        conll_dir / "train.txt",
-        "--dev",
-        conll_dir / "valid.txt",
-        "--test",
-        conll_dir / "test.txt",
-        "--out",
-        out,
-        "--epochs",
-        "2",
-        "--hidden",
-        "100",
-    )
-    assert result.returncode == 0, result.stderr
-    return out
 
 
 def test_train_writes_model_metrics_and_config(trained):
