@@ -6,13 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import head_of_conll
+from tests.conftest import head_of_conll, run
 from tests.test_vectors import write_glove_text
 from windowner.config import load_config
 from windowner.conll import read_conll
 from windowner.errors import UserError
 from windowner.model_file import load_model
-from windowner.trainer import evaluate, train
+from windowner.scoring import evaluate
+from windowner.trainer import train
 from windowner.vectors import load_vectors
 
 
@@ -51,7 +52,7 @@ def test_training_learns_and_keeps_the_best_epoch(small_run):
     model = load_model(result.out / "model.npz")
     assert model.metadata["epoch"] == result.best_epoch
     dev = read_conll(small_run().data.dev)
-    assert evaluate(model, dev).f1 == pytest.approx(result.dev.f1)
+    assert evaluate(model, dev)[0].f1 == pytest.approx(result.dev.f1)
 
 
 def test_same_seed_same_metrics_timings_aside(small_run, tmp_path):
@@ -84,3 +85,36 @@ def test_refuses_to_overwrite_without_force(small_run):
         train(small_run(), log=lambda _: None, progress=False)
     metrics = Path(small_run().out) / "metrics.jsonl"
     assert json.loads(metrics.read_text().splitlines()[0])["epoch"] == 1
+
+
+def test_sigmoid_head_trains_one_vs_rest(small_run, tmp_path):
+    config = small_run(out=str(tmp_path / "s"), **{"model.head": "sigmoid"})
+    result = train(config, log=lambda _: None, progress=False)
+    assert result.dev.f1 > 0.3
+    assert load_model(result.out / "model.npz").network.head == "sigmoid"
+
+
+def test_only_type_is_the_lecture_binary_location_classifier(small_run, tmp_path):
+    config = small_run(
+        out=str(tmp_path / "loc"), **{"model.head": "sigmoid", "model.only_type": "LOC"}
+    )
+    result = train(config, log=lambda _: None, progress=False)
+    model = load_model(result.out / "model.npz")
+    assert model.tags == ["LOC"] and model.network.params["U"].shape[0] == 1
+    assert result.dev.label == "LOC" and 0.3 < result.dev.f1 <= 1.0
+    assert result.dev.accuracy > 0.9  # most tokens are not locations
+    report = run("ner-eval", result.out / "model.npz", config.data.dev)
+    assert report.returncode == 0, report.stderr
+    assert "is the token LOC?" in report.stdout and "FB1:" in report.stdout
+
+
+def test_only_type_needs_the_sigmoid_head_and_a_known_type(small_run, tmp_path):
+    with pytest.raises(UserError, match="needs --head sigmoid"):
+        train(small_run(out=str(tmp_path / "a"), **{"model.only_type": "LOC"}), log=print)
+    with pytest.raises(UserError, match="no 'GPE' entities"):
+        train(
+            small_run(
+                out=str(tmp_path / "b"), **{"model.head": "sigmoid", "model.only_type": "GPE"}
+            ),
+            log=print,
+        )

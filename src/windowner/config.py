@@ -35,6 +35,10 @@ class ModelConfig:
     window: int = 2  # words each side of the centre: windows of 2·window + 1
     hidden: int = 300  # hidden units H
     activation: str = "tanh"  # f in h = f(z)
+    leak: float = 0.01  # leaky_relu's slope for z < 0
+    beta: float = 1.0  # β of swish and swiglu: z·σ(βz)
+    head: str = "softmax"  # "softmax" (cross-entropy over tags) or "sigmoid" (σ(s_c) one-vs-rest)
+    only_type: str = ""  # with head "sigmoid": one binary decision, "is the centre word TYPE?"
     casing_dim: int = 4  # width of each position's casing vector
     decode: str = "viterbi"  # "viterbi" (IOB2-constrained best sequence) or "greedy" (argmax)
 
@@ -73,6 +77,9 @@ class Config:
 # Ranges a value must lie in: (section, key) -> (check, what the error says).
 _RANGES = {
     ("model", "activation"): (lambda v: v in ACTIVATIONS, "one of " + ", ".join(ACTIVATIONS)),
+    ("model", "head"): (lambda v: v in ("softmax", "sigmoid"), "'softmax' or 'sigmoid'"),
+    ("model", "leak"): (lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("model", "beta"): (lambda v: v > 0, "greater than 0"),
     ("model", "decode"): (lambda v: v in ("greedy", "viterbi"), "'greedy' or 'viterbi'"),
     ("vectors", "min_count"): (lambda v: v >= 1, "at least 1"),
     ("model", "window"): (lambda v: v >= 1, "at least 1"),

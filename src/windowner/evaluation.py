@@ -159,3 +159,58 @@ def format_report(scores: Scores) -> str:
 def _prf(precision: float, recall: float, f1: float) -> str:
     """'precision: %6.2f%%; recall: %6.2f%%; FB1: %6.2f' with the fractions as percentages."""
     return f"precision: {100 * precision:6.2f}%; recall: {100 * recall:6.2f}%; FB1: {100 * f1:6.2f}"
+
+
+@dataclass(frozen=True)
+class TokenScores:
+    """Token-level scores of one yes/no decision ("is this token a LOC?"), fractions in [0, 1]."""
+
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    accuracy: float
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    tokens: int
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "token": {
+                "precision": self.precision,
+                "recall": self.recall,
+                "f1": self.f1,
+                "accuracy": self.accuracy,
+                "true_positives": self.true_positives,
+                "false_positives": self.false_positives,
+                "false_negatives": self.false_negatives,
+                "tokens": self.tokens,
+            },
+        }
+
+
+def score_tokens(label: str, gold: Sequence[bool], predicted: Sequence[bool]) -> TokenScores:
+    """Precision, recall, F1 and accuracy of a per-token decision, every token counted once."""
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold decisions but {len(predicted)} predicted")
+    tp = sum(g and p for g, p in zip(gold, predicted, strict=True))
+    fp = sum(p and not g for g, p in zip(gold, predicted, strict=True))
+    fn = sum(g and not p for g, p in zip(gold, predicted, strict=True))
+    precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    accuracy = _ratio(len(gold) - fp - fn, len(gold))
+    return TokenScores(label, precision, recall, f1, accuracy, tp, fp, fn, len(gold))
+
+
+def format_token_report(scores: TokenScores) -> str:
+    """conlleval-like lines for a binary token decision."""
+    return (
+        f"processed {scores.tokens} tokens; is the token {scores.label}? "
+        f"gold yes: {scores.true_positives + scores.false_negatives}; "
+        f"predicted yes: {scores.true_positives + scores.false_positives}; "
+        f"correct yes: {scores.true_positives}.\n"
+        f"accuracy: {100 * scores.accuracy:6.2f}%; "
+        f"{_prf(100 * scores.precision, 100 * scores.recall, 100 * scores.f1)}\n"
+    )

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from windowner.model.layers import RowGrad
+from windowner.model.activations import Activation, get_activation
+from windowner.model.layers import RowGrad, window_forward
 from windowner.model.network import WindowNetwork
 
 
@@ -28,16 +29,29 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-3)
     costs ~1e-11 per entry: too much for the 1e-6 relative test on entries near 1e-5. With
     ε = 1e-3 both errors stay near 1e-13.
     """
-    grad = np.zeros_like(x)
+    return numerical_vjp(lambda: np.asarray(f()), x, np.ones(()), eps)
+
+
+def numerical_vjp(
+    f: Callable[[], np.ndarray], x: np.ndarray, dy: np.ndarray, eps: float = 1e-3
+) -> np.ndarray:
+    """Σⱼ dyⱼ ∂yⱼ/∂x for y = f(), by the same fourth-order differences, perturbing x in place.
+
+    Shapes: x any, dy y's shape -> x's shape. The differences of y are taken output by output
+    before the sum with dy, so an output x does not touch contributes exactly 0, not rounding.
+    """
+    grad = np.zeros_like(x, dtype=np.float64)
     flat, out = x.reshape(-1), grad.reshape(-1)
     for i in range(flat.size):
         saved = flat[i]
         values = []
         for step in (2.0, 1.0, -1.0, -2.0):
             flat[i] = saved + step * eps
-            values.append(f())
+            values.append(np.array(f(), dtype=np.float64))
         flat[i] = saved
-        out[i] = (-values[0] + 8.0 * values[1] - 8.0 * values[2] + values[3]) / (12.0 * eps)
+        # Differences first: an output the perturbation leaves unchanged then gives exactly 0.
+        slope = (8.0 * (values[1] - values[2]) - (values[0] - values[3])) / (12.0 * eps)
+        out[i] = float((slope * dy).sum())
     return grad
 
 
@@ -78,3 +92,88 @@ def _through_rows(loss, param: np.ndarray, rows: np.ndarray, view: np.ndarray):
         return loss()
 
     return f
+
+
+# Activations with a kink at 0: their check samples z (and builds networks) away from it, since
+# a finite difference that straddles the kink measures neither one-sided derivative.
+KINKED = frozenset({"relu", "leaky_relu"})
+KINK_MARGIN = 0.05
+
+
+def check_activation(activation: Activation, rng: np.random.Generator, n: int = 6) -> float:
+    """An activation's backward against its own forward: the vector–Jacobian product with a
+    random upstream dh, in float64. Returns the relative error (rel_error)."""
+    width = 2 * 8 if activation.gated else 8
+    z = rng.normal(0.0, 2.0, size=(n, width))
+    if activation.name in KINKED:
+        z = np.where(z < 0, np.minimum(z, -KINK_MARGIN), np.maximum(z, KINK_MARGIN))
+    h, cache = activation.forward(z)
+    dh = rng.normal(size=h.shape)
+    analytic = activation.backward(dh, cache)
+    numeric = numerical_vjp(lambda: activation.forward(z)[0], z, dh)
+    return rel_error(analytic, numeric)
+
+
+def check_case(activation_name: str, head: str, seed: int = 0, **activation_params):
+    """The full check of one (activation, head): every parameter's gradient, and the activation.
+
+    Builds a small float64 network (vocabulary 12, d 4, casing 3, window 2, hidden 6, 5 tags)
+    and a batch in which one word occurs in two windows and twice in one. For gated units W and
+    b are reported as their value half (a = xV + c) and their gate half (g = xW + b).
+    Returns {parameter: relative error}.
+    """
+    rng = np.random.default_rng(seed)
+    activation = get_activation(activation_name, **activation_params)
+    for _ in range(100):  # redraw until no pre-activation sits near a kink
+        network, batch = _small_case(activation, head, rng)
+        if activation.name not in KINKED or _min_abs_z(network, batch) > KINK_MARGIN:
+            break
+    errors = check_network(network, *batch)
+    errors["activation"] = check_activation(activation, rng)
+    if activation.gated:
+        return _split_gated(errors, network, batch)
+    return errors
+
+
+def _small_case(activation: Activation, head: str, rng: np.random.Generator):
+    vocab, tags, n = 12, 5, 7
+    E = rng.normal(0.0, 1.0, (vocab, 4))
+    network = WindowNetwork.initialise(
+        E, 9, tags, window=2, hidden=6, activation=activation, casing_dim=3, rng=rng, head=head
+    )
+    network = network.astype(np.float64)
+    # Biases start at zero; give them values so that their gradients are checked off zero.
+    for name in ("b", "c"):
+        network.params[name] = rng.normal(0.0, 0.5, network.params[name].shape)
+    words = rng.integers(0, vocab, (n, 5))
+    words[0, 0] = words[0, 4] = words[1, 2] = 3  # a word twice in a window and in another one
+    casing = rng.integers(0, 9, (n, 5))
+    y = rng.integers(0, tags, n)
+    if head == "sigmoid":
+        y = np.eye(tags)[y]
+    return network, (words, casing, y)
+
+
+def _min_abs_z(network: WindowNetwork, batch) -> float:
+    words, casing, _ = batch
+    x, _ = window_forward(network.params["E"], network.params["C"], words, casing)
+    z = x @ network.params["W"].T + network.params["b"]
+    return float(np.abs(z).min())
+
+
+def _split_gated(errors: dict[str, float], network: WindowNetwork, batch) -> dict[str, float]:
+    """Re-check W and b half by half, so the value and gate weights each get their own line."""
+    words, casing, y = batch
+    network = network.astype(np.float64)
+    _, grads = network.loss(words, casing, y)
+    hidden = network.params["W"].shape[0] // 2
+    split = {k: v for k, v in errors.items() if k not in ("W", "b")}
+
+    def loss() -> float:
+        return network.loss(words, casing, y)[0]
+
+    for name in ("W", "b"):
+        for half, rows in (("value", slice(0, hidden)), ("gate", slice(hidden, None))):
+            view = network.params[name][rows]  # a view: perturbing it perturbs the parameter
+            split[f"{name}[{half}]"] = rel_error(grads[name][rows], numerical_gradient(loss, view))
+    return split

@@ -46,6 +46,7 @@ def save_model(path: str | Path, model: Model) -> None:
         "tags": model.tags,
         "lowercase": model.vocabulary.lowercase,
         "activation": model.network.activation.params(),
+        "head": model.network.head,
         "shapes": {name: list(model.network.params[name].shape) for name in PARAM_NAMES},
     }
     arrays = {name: model.network.params[name] for name in PARAM_NAMES}
@@ -103,9 +104,9 @@ def _model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model
         raise bad(f"{len(metadata['tags'])} tags for {params['U'].shape[0]} output rows")
     try:
         activation = get_activation(**metadata["activation"])
+        network = WindowNetwork(params, activation, metadata.get("head", "softmax"))
     except (ValueError, TypeError) as error:
         raise bad(str(error)) from None
-    network = WindowNetwork(params, activation)
     return Model(
         network, Vocabulary(words, bool(metadata["lowercase"])), metadata["tags"], metadata
     )

@@ -35,6 +35,8 @@ def predict(
     windows = encode(sentences, model.vocabulary, model.network.window)
     log_p = model.network.log_probs(windows.words, windows.casing)
     per_sentence = np.split(log_p, np.cumsum(windows.lengths)[:-1])
+    if model.metadata.get("only_type"):
+        return [_binary(part, model.metadata["only_type"]) for part in per_sentence]
     if decode == "greedy":
         paths = [greedy(part) for part in per_sentence]
     else:
@@ -52,3 +54,15 @@ def predict_tags(
 ) -> list[list[str]]:
     """Each sentence's tags (see predict)."""
     return [prediction.tags for prediction in predict(model, sentences, decode)]
+
+
+def _binary(log_p: np.ndarray, label: str) -> Prediction:
+    """An --only-type model's yes/no per token (σ(s) > 0.5) as IOB2 tags: a run of yes tokens
+    is one entity. Shapes: log_p (n, 1) holding log σ(s)."""
+    p_yes = np.exp(log_p[:, 0])
+    yes = p_yes > 0.5
+    tags = [
+        "O" if not here else ("I-" if i and yes[i - 1] else "B-") + label
+        for i, here in enumerate(yes)
+    ]
+    return Prediction(tags, np.where(yes, p_yes, 1.0 - p_yes))

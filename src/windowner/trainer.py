@@ -15,12 +15,13 @@ from windowner.casing import CASING_CLASSES
 from windowner.config import Config
 from windowner.conll import Corpus, read_conll
 from windowner.errors import UserError
-from windowner.evaluation import Scores, score
+from windowner.evaluation import Scores
 from windowner.model.activations import get_activation
 from windowner.model.network import WindowNetwork
 from windowner.model_file import Model, save_model
-from windowner.predict import predict_tags
+from windowner.scoring import evaluate
 from windowner.sgd import sgd_step
+from windowner.tags import parse_tag
 from windowner.vectors import load_vectors
 from windowner.vocabulary import build_vocabulary
 from windowner.windows import encode
@@ -74,8 +75,17 @@ def train(
     )
     del vectors
 
-    tags = _tag_set(train_data)
-    activation = get_activation(config.model.activation)
+    only_type = config.model.only_type
+    if only_type and config.model.head != "sigmoid":
+        raise UserError("--only-type needs --head sigmoid: it trains the lecture's σ(s) score")
+    tags = [only_type] if only_type else _tag_set(train_data)
+    if only_type and only_type not in train_data.entity_counts():
+        known = ", ".join(train_data.entity_counts())
+        raise UserError(f"no '{only_type}' entities in the training data; it has {known}")
+    activation = get_activation(
+        config.model.activation,
+        **{k: getattr(config.model, k) for k in _activation_keys(config.model.activation)},
+    )
     network = WindowNetwork.initialise(
         E,
         len(CASING_CLASSES),
@@ -85,14 +95,15 @@ def train(
         activation=activation,
         casing_dim=config.model.casing_dim,
         rng=rng,
+        head=config.model.head,
     )
-    model = Model(
-        network, vocabulary, tags, {"config": config.to_dict(), "decode": config.model.decode}
-    )
+    metadata = {"config": config.to_dict(), "decode": config.model.decode}
+    if only_type:
+        metadata["only_type"] = only_type
+    model = Model(network, vocabulary, tags, metadata)
 
     windows = encode([s.tokens for s in train_data.sentences], vocabulary, config.model.window)
-    tag_id = {tag: i for i, tag in enumerate(tags)}
-    y = np.fromiter((tag_id[t] for s in train_data.sentences for t in s.tags), np.int64)
+    y = _targets(train_data, tags, config.model.head, only_type)
 
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / CONFIG_FILE, config.to_toml())
@@ -105,7 +116,7 @@ def train(
         started = time.perf_counter()
         train_loss = _run_epoch(network, windows, y, config, lr, frozen, rng, epoch, progress)
         seconds = time.perf_counter() - started
-        dev = evaluate(model, dev_data)
+        dev, _ = evaluate(model, dev_data)
         record = {
             "epoch": epoch,
             "train_loss": round(train_loss, 6),
@@ -127,7 +138,7 @@ def train(
     network.params.update(best_params)
     test = None
     if test_data is not None:
-        test = evaluate(model, test_data)
+        test, _ = evaluate(model, test_data)
         final = {
             "best_epoch": best_epoch,
             "dev_f1": best_dev.f1,
@@ -145,10 +156,22 @@ def train(
     return TrainResult(out, best_epoch, best_dev, test, history)
 
 
-def evaluate(model: Model, corpus: Corpus) -> Scores:
-    """Entity-level scores of the model's predictions on a labelled corpus."""
-    predicted = predict_tags(model, [s.tokens for s in corpus.sentences])
-    return score([s.tags for s in corpus.sentences], predicted)
+def _targets(corpus: Corpus, tags: list[str], head: str, only_type: str) -> np.ndarray:
+    """What the loss compares s with. Shapes: (T,) tag ids for the softmax head; (T, n_tags)
+    one-vs-rest 0/1 targets for the sigmoid head; (T, 1) "is it only_type?" for --only-type."""
+    gold = [t for s in corpus.sentences for t in s.tags]
+    if only_type:
+        return np.array([[parse_tag(t)[1] == only_type] for t in gold], dtype=np.float32)
+    tag_id = {tag: i for i, tag in enumerate(tags)}
+    y = np.fromiter((tag_id[t] for t in gold), np.int64, count=len(gold))
+    if head == "sigmoid":
+        return np.eye(len(tags), dtype=np.float32)[y]
+    return y
+
+
+def _activation_keys(name: str) -> tuple[str, ...]:
+    """The config keys an activation takes as hyperparameters."""
+    return {"leaky_relu": ("leak",), "swish": ("beta",), "swiglu": ("beta",)}.get(name, ())
 
 
 def _run_epoch(

@@ -30,15 +30,13 @@ def main(
     with user_errors():
         from windowner.atomic import atomic_write
         from windowner.conll import read_conll
-        from windowner.evaluation import format_report, score
+        from windowner.evaluation import TokenScores, format_report, format_token_report
         from windowner.model_file import load_model
-        from windowner.predict import predict_tags
+        from windowner.scoring import evaluate
 
         loaded = load_model(model)
         corpus = read_conll(data)
-        gold = [s.tags for s in corpus.sentences]
-        predicted = predict_tags(loaded, [s.tokens for s in corpus.sentences], decode)
-        scores = score(gold, predicted)
+        scores, predicted = evaluate(loaded, corpus, decode)
         if output is not None:
             with atomic_write(output, "w", encoding="utf-8") as f:
                 for sentence, tags in zip(corpus.sentences, predicted, strict=True):
@@ -49,6 +47,8 @@ def main(
                     f.write("\n")
         if as_json:
             print(json.dumps(scores.to_dict()))
+        elif isinstance(scores, TokenScores):
+            print(format_token_report(scores), end="")
         else:
             print(format_report(scores), end="")
 

@@ -29,6 +29,15 @@ def main(
     hidden: Annotated[Optional[int], typer.Option(help="Hidden units H.")] = None,
     window: Annotated[Optional[int], typer.Option(help="Words each side of the centre.")] = None,
     activation: Annotated[Optional[str], typer.Option(help="Nonlinearity f.")] = None,
+    leak: Annotated[Optional[float], typer.Option(help="leaky_relu's slope for z < 0.")] = None,
+    beta: Annotated[Optional[float], typer.Option(help="β of swish and swiglu.")] = None,
+    head: Annotated[
+        Optional[str], typer.Option(help="softmax, or sigmoid (σ(s) per tag, one-vs-rest).")
+    ] = None,
+    only_type: Annotated[
+        Optional[str],
+        typer.Option(help="With --head sigmoid: train one yes/no 'is the word TYPE?' decision."),
+    ] = None,
     decode: Annotated[
         Optional[str], typer.Option(help="viterbi (IOB2-constrained) or greedy.")
     ] = None,
@@ -61,6 +70,10 @@ def main(
             "model.hidden": hidden,
             "model.window": window,
             "model.activation": activation,
+            "model.leak": leak,
+            "model.beta": beta,
+            "model.head": head,
+            "model.only_type": only_type,
             "model.decode": decode,
             "training.seed": seed,
             "vectors.freeze": True if freeze_embeddings else None,

@@ -24,3 +24,24 @@ def softmax_cross_entropy(s: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarr
     ds[np.arange(N), y] -= 1.0
     ds /= N
     return J, ds
+
+
+def log_sigmoid(s: np.ndarray) -> np.ndarray:
+    """Shapes: s any -> log σ(s), same shape. Math: log σ(s) = −log(1 + e^(−s)), computed stably
+    as min(s, 0) − log(1 + e^(−|s|))."""
+    return np.minimum(s, 0) - np.log1p(np.exp(-np.abs(s)))
+
+
+def sigmoid_cross_entropy(s: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    """One-vs-rest logistic loss: for each output c, "is this window's tag c?".
+
+    Shapes: s (N, T) scores, Y (N, T) targets in {0, 1} -> J scalar, ds (N, T).
+    Math: J = −(1/N) Σₙ Σ_c [Y log σ(s) + (1 − Y) log(1 − σ(s))]; ∂J/∂s = (σ(s) − Y) / N,
+    the lecture's σ(s) score with its logistic loss, once per output.
+    """
+    N = len(s)
+    # log(1 − σ(s)) = log σ(−s); both through the stable log σ.
+    J = -float((Y * log_sigmoid(s) + (1.0 - Y) * log_sigmoid(-s)).sum()) / N
+    ds = np.exp(log_sigmoid(s)) - Y
+    ds /= N
+    return J, ds.astype(s.dtype, copy=False)

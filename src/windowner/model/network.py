@@ -1,7 +1,9 @@
 """The lecture's window classifier: x = [e(w₋₂); …; e(w₊₂)], z = Wx + b, h = f(z), s = Uh + c.
 
-One loss(...) returns the loss and every gradient, keyed like `params`; the update rule and the
-training loop live elsewhere (sgd.py, trainer.py) and know nothing of the insides.
+Two heads read the scores s: `softmax` (p = softmax(s), cross-entropy over the tags) and
+`sigmoid` (the lecture's σ(s_c) for each output c, one-vs-rest logistic losses). One loss(...)
+returns the loss and every gradient, keyed like `params`; the update rule and the training loop
+live elsewhere (sgd.py, trainer.py) and know nothing of the insides.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ from windowner.model.layers import (
     window_backward,
     window_forward,
 )
-from windowner.model.losses import log_softmax, softmax_cross_entropy
+from windowner.model.losses import (
+    log_sigmoid,
+    log_softmax,
+    sigmoid_cross_entropy,
+    softmax_cross_entropy,
+)
 
 PARAM_NAMES = ("E", "C", "W", "b", "U", "c")
+HEADS = ("softmax", "sigmoid")
 
 
 class WindowNetwork:
@@ -25,9 +33,14 @@ class WindowNetwork:
     b (H',), U (T, H), c (T,); n = 2·window + 1 positions, H' = H (2H for gated units).
     """
 
-    def __init__(self, params: dict[str, np.ndarray], activation: Activation):
+    def __init__(
+        self, params: dict[str, np.ndarray], activation: Activation, head: str = "softmax"
+    ):
+        if head not in HEADS:
+            raise ValueError(f"unknown head '{head}'; choose from {', '.join(HEADS)}")
         self.params = params
         self.activation = activation
+        self.head = head
 
     @classmethod
     def initialise(
@@ -41,6 +54,7 @@ class WindowNetwork:
         activation: Activation,
         casing_dim: int,
         rng: np.random.Generator,
+        head: str = "softmax",
     ) -> WindowNetwork:
         """Glorot-uniform W and U, zero biases, casing vectors on the word vectors' scale."""
         d = E.shape[1]
@@ -59,7 +73,7 @@ class WindowNetwork:
             "U": glorot(n_tags, hidden),
             "c": np.zeros(n_tags, np.float32),
         }
-        return cls(params, activation)
+        return cls(params, activation, head)
 
     @property
     def window(self) -> int:
@@ -77,17 +91,22 @@ class WindowNetwork:
         return s, (window_cache, hidden_cache, activation_cache, output_cache)
 
     def loss(self, word_ids: np.ndarray, case_ids: np.ndarray, y: np.ndarray):
-        """Mean cross-entropy of the batch and the gradient of every parameter.
+        """The batch's mean loss and the gradient of every parameter.
 
-        Shapes: word_ids, case_ids (N, n), y (N,) -> J, grads with dense dW, db, dU, dc and
-        sparse dE, dC (layers.RowGrad: only the rows the batch touched).
-        Math: ds = (p − onehot(y))/N; dU = dsᵀh; dc = Σ ds; dh = ds U; δ = dh ∘ f′(z) (for gated
-        units, their backward); dW = δᵀx; db = Σ δ; dx = δ W, scattered back onto E's and C's rows.
+        Shapes: word_ids, case_ids (N, n); y (N,) tag ids for the softmax head, (N, T) 0/1
+        targets for the sigmoid head -> J, grads with dense dW, db, dU, dc and sparse dE, dC
+        (layers.RowGrad: only the rows the batch touched).
+        Math: ds = (p − onehot(y))/N, or (σ(s) − Y)/N; dU = dsᵀh; dc = Σ ds; dh = ds U;
+        δ = dh ∘ f′(z) (for gated units, their backward); dW = δᵀx; db = Σ δ; dx = δ W,
+        scattered back onto E's and C's rows.
         """
         s, (window_cache, hidden_cache, activation_cache, output_cache) = self.forward(
             word_ids, case_ids
         )
-        J, ds = softmax_cross_entropy(s, y)
+        if self.head == "softmax":
+            J, ds = softmax_cross_entropy(s, y)
+        else:
+            J, ds = sigmoid_cross_entropy(s, y)
         dh, dU, dc = affine_backward(ds, output_cache)
         delta = self.activation.backward(dh, activation_cache)  # δ, computed once, used twice
         dx, dW, db = affine_backward(delta, hidden_cache)
@@ -95,9 +114,11 @@ class WindowNetwork:
         return J, {"E": dE, "C": dC, "W": dW, "b": db, "U": dU, "c": dc}
 
     def log_probs(self, word_ids: np.ndarray, case_ids: np.ndarray, batch: int = 8192):
-        """Shapes: (N, n) ids -> log p (N, T), computed a block of `batch` windows at a time."""
+        """Shapes: (N, n) ids -> (N, T), a block of `batch` windows at a time: log softmax(s)
+        for the softmax head, log σ(s_c) for each output of the sigmoid head."""
+        normalise = log_softmax if self.head == "softmax" else log_sigmoid
         blocks = [
-            log_softmax(self.forward(word_ids[i : i + batch], case_ids[i : i + batch])[0])
+            normalise(self.forward(word_ids[i : i + batch], case_ids[i : i + batch])[0])
             for i in range(0, len(word_ids), batch)
         ]
         if not blocks:
@@ -107,4 +128,4 @@ class WindowNetwork:
     def astype(self, dtype) -> WindowNetwork:
         """A copy with every parameter in `dtype` (float64 for gradient checks)."""
         params = {name: value.astype(dtype) for name, value in self.params.items()}
-        return WindowNetwork(params, get_activation(**self.activation.params()))
+        return WindowNetwork(params, get_activation(**self.activation.params()), self.head)
