@@ -1,0 +1,42 @@
+"""docs/backprop.md names the function behind every formula: each name must exist."""
+
+import importlib
+import re
+
+from tests.conftest import ROOT
+
+MODULES = {
+    "layers": "windowner.model.layers",
+    "losses": "windowner.model.losses",
+    "activations": "windowner.model.activations",
+    "network": "windowner.model.network",
+    "gradcheck": "windowner.gradcheck",
+    "sgd": "windowner.sgd",
+}
+
+
+def resolve(dotted: str) -> bool:
+    head, *rest = dotted.split(".")
+    if head in MODULES:
+        target = importlib.import_module(MODULES[head])
+    else:  # a class of the activations or network modules, e.g. GLU.backward
+        candidates = [importlib.import_module(m) for m in MODULES.values()]
+        target = next((m for m in candidates if hasattr(m, head)), None)
+        if target is None:
+            return False
+        rest = [head, *rest]
+    for name in rest:
+        if not hasattr(target, name):
+            return False
+        target = getattr(target, name)
+    return True
+
+
+def test_every_function_named_in_backprop_md_exists():
+    text = (ROOT / "docs" / "backprop.md").read_text(encoding="utf-8")
+    names = set(re.findall(r"`([A-Za-z_]+(?:\.[A-Za-z_]+)+)(?:\([^`]*\))?`", text))
+    names |= set(re.findall(r"\| `([A-Z][A-Za-z]+)` \|", text))  # the classes in the tables
+    names = {n for n in names if not n.endswith(".py") and not n.startswith(("dz.", "np.", "x."))}
+    assert len(names) > 20
+    missing = sorted(n for n in names if not resolve(n))
+    assert not missing, missing
