@@ -26,6 +26,18 @@ def test_every_parameter_of_every_variant_is_right(activation, head):
     assert max(errors.values()) < 1e-6, errors
 
 
+@pytest.mark.parametrize("activation", ["tanh", "relu", "swiglu"])
+def test_dropout_and_weight_decay_gradients(activation):
+    errors = check_case(activation, "softmax", dropout=(0.3, 0.3), weight_decay=0.05)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_dropout_without_its_mask_in_backward_is_caught(monkeypatch):
+    monkeypatch.setattr("windowner.model.network.dropout_backward", lambda dout, mask: dout)
+    errors = check_case("tanh", "softmax", dropout=(0.3, 0.3))
+    assert max(errors.values()) > 1e-3, errors
+
+
 def test_non_default_hyperparameters_are_checked_too():
     assert max(check_case("leaky_relu", "softmax", leak=0.2).values()) < 1e-6
     assert max(check_case("swiglu", "sigmoid", beta=1.7).values()) < 1e-6
@@ -72,7 +84,7 @@ def test_command_checks_everything_and_prints_json():
     result = run("ner-gradcheck", "--activation", "all", "--head", "all", "--json")
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(records) == len(ACTIVATIONS) * len(HEADS)
+    assert len(records) == len(ACTIVATIONS) * len(HEADS) * 2  # plain and dropout+l2
     assert all(r["passed"] and max(r["max_rel_error"].values()) < 1e-6 for r in records)
     assert {(r["activation"], r["head"]) for r in records} == {
         (a, h) for a in ACTIVATIONS for h in HEADS

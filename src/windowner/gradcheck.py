@@ -12,7 +12,10 @@ import numpy as np
 
 from windowner.model.activations import Activation, get_activation
 from windowner.model.layers import RowGrad, window_forward
-from windowner.model.network import WindowNetwork
+from windowner.model.losses import l2_penalty
+from windowner.model.network import Dropout, WindowNetwork
+
+DROPOUT_SEED = 1234  # one fixed set of masks for every evaluation of a check
 
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -56,18 +59,36 @@ def numerical_vjp(
 
 
 def check_network(
-    network: WindowNetwork, word_ids: np.ndarray, case_ids: np.ndarray, y: np.ndarray
+    network: WindowNetwork,
+    word_ids: np.ndarray,
+    case_ids: np.ndarray,
+    y: np.ndarray,
+    dropout: tuple[float, float] = (0.0, 0.0),
+    weight_decay: float = 0.0,
 ) -> dict[str, float]:
     """Largest relative error of every parameter's analytic gradient, the network in float64.
 
     Only rows of E and C that the batch uses are perturbed (every other row's gradient is
     exactly zero both ways); a sparse analytic gradient is made dense for the comparison.
+    `dropout` (rates on x and h) draws the same masks at every evaluation, so the function being
+    differentiated is fixed; `weight_decay` adds the L2 penalty the optimiser applies. For gated
+    units W and b are reported as their value half (a = xV + c) and gate half (g = xW + b).
     """
     network = network.astype(np.float64)
-    _, grads = network.loss(word_ids, case_ids, y)
+
+    def objective():
+        masks = Dropout(*dropout, np.random.default_rng(DROPOUT_SEED)) if any(dropout) else None
+        J, grads = network.loss(word_ids, case_ids, y, masks)
+        if weight_decay:
+            penalty, penalty_grads = l2_penalty(network.params, weight_decay)
+            J += penalty
+            grads = {k: g + penalty_grads[k] if k in penalty_grads else g for k, g in grads.items()}
+        return J, grads
+
+    _, grads = objective()
 
     def loss() -> float:
-        return network.loss(word_ids, case_ids, y)[0]
+        return objective()[0]
 
     errors = {}
     for name, param in network.params.items():
@@ -81,6 +102,12 @@ def check_network(
             errors[name] = rel_error(analytic[rows], numeric)
             if np.any(np.delete(analytic, rows, axis=0)):
                 errors[name] = float("inf")  # gradient leaked onto a row the batch never used
+        elif network.activation.gated and name in ("W", "b"):
+            half = len(param) // 2
+            for part, rows in (("value", slice(0, half)), ("gate", slice(half, None))):
+                # param[rows] is a view: perturbing it perturbs the parameter
+                numeric = numerical_gradient(loss, param[rows])
+                errors[f"{name}[{part}]"] = rel_error(analytic[rows], numeric)
         else:
             errors[name] = rel_error(analytic, numerical_gradient(loss, param))
     return errors
@@ -114,12 +141,18 @@ def check_activation(activation: Activation, rng: np.random.Generator, n: int = 
     return rel_error(analytic, numeric)
 
 
-def check_case(activation_name: str, head: str, seed: int = 0, **activation_params):
+def check_case(
+    activation_name: str,
+    head: str,
+    seed: int = 0,
+    dropout: tuple[float, float] = (0.0, 0.0),
+    weight_decay: float = 0.0,
+    **activation_params,
+):
     """The full check of one (activation, head): every parameter's gradient, and the activation.
 
     Builds a small float64 network (vocabulary 12, d 4, casing 3, window 2, hidden 6, 5 tags)
-    and a batch in which one word occurs in two windows and twice in one. For gated units W and
-    b are reported as their value half (a = xV + c) and their gate half (g = xW + b).
+    and a batch in which one word occurs in two windows and twice in one.
     Returns {parameter: relative error}.
     """
     rng = np.random.default_rng(seed)
@@ -128,10 +161,8 @@ def check_case(activation_name: str, head: str, seed: int = 0, **activation_para
         network, batch = _small_case(activation, head, rng)
         if activation.name not in KINKED or _min_abs_z(network, batch) > KINK_MARGIN:
             break
-    errors = check_network(network, *batch)
+    errors = check_network(network, *batch, dropout=dropout, weight_decay=weight_decay)
     errors["activation"] = check_activation(activation, rng)
-    if activation.gated:
-        return _split_gated(errors, network, batch)
     return errors
 
 
@@ -159,21 +190,3 @@ def _min_abs_z(network: WindowNetwork, batch) -> float:
     x, _ = window_forward(network.params["E"], network.params["C"], words, casing)
     z = x @ network.params["W"].T + network.params["b"]
     return float(np.abs(z).min())
-
-
-def _split_gated(errors: dict[str, float], network: WindowNetwork, batch) -> dict[str, float]:
-    """Re-check W and b half by half, so the value and gate weights each get their own line."""
-    words, casing, y = batch
-    network = network.astype(np.float64)
-    _, grads = network.loss(words, casing, y)
-    hidden = network.params["W"].shape[0] // 2
-    split = {k: v for k, v in errors.items() if k not in ("W", "b")}
-
-    def loss() -> float:
-        return network.loss(words, casing, y)[0]
-
-    for name in ("W", "b"):
-        for half, rows in (("value", slice(0, hidden)), ("gate", slice(hidden, None))):
-            view = network.params[name][rows]  # a view: perturbing it perturbs the parameter
-            split[f"{name}[{half}]"] = rel_error(grads[name][rows], numerical_gradient(loss, view))
-    return split

@@ -12,6 +12,9 @@ from windowner.cli.common import make_app, user_errors
 app = make_app("Check every backward pass against centred numerical differences in float64.")
 
 TOLERANCE = 1e-6
+# Each (activation, head) is checked as trained by default, and again with dropout on x and h
+# and L2 weight decay, the training-time terms that change the gradients.
+VARIANTS = {"plain": ((0.0, 0.0), 0.0), "dropout+l2": ((0.25, 0.25), 0.01)}
 COLUMNS = ("E", "C", "W", "b", "W[value]", "W[gate]", "b[value]", "b[gate]", "U", "c")
 
 
@@ -28,7 +31,8 @@ def main(
 ) -> None:
     """Largest relative error per parameter, rel = max|a−b| / max(1e-8, |a|+|b|); exit 1 if any
     exceeds 1e-6. Covers W, b, U, c, the gate weights of gated units, the embedding rows (a word
-    repeated in the batch) and casing rows, plus each activation against its own forward."""
+    repeated in the batch) and casing rows, plus each activation against its own forward; each
+    (activation, head) plain and with dropout on x and h plus L2 weight decay."""
     with user_errors():
         from windowner.errors import UserError
         from windowner.gradcheck import check_case
@@ -40,32 +44,25 @@ def main(
         params = {"leak": leak, "beta": beta}
         worst = 0.0
         if not as_json:
-            print(_row("activation", "head", [*COLUMNS, "f", "max"]))
+            print(_row("activation", "head", "variant", [*COLUMNS, "f", "max"]))
         for name in activations:
             kwargs = {k: v for k, v in params.items() if k in _hyperparameters(name)}
             for head_name in heads:
-                try:
-                    errors = check_case(name, head_name, seed, **kwargs)
-                except ValueError as error:
-                    raise UserError(str(error)) from None
-                errors["f"] = errors.pop("activation")
-                largest = max(errors.values())
-                worst = max(worst, largest)
-                if as_json:
-                    print(
-                        json.dumps(
-                            {
-                                "activation": name,
-                                "head": head_name,
-                                **kwargs,
-                                "max_rel_error": errors,
-                                "passed": largest < TOLERANCE,
-                            }
-                        )
-                    )
-                else:
-                    cells = [_cell(errors.get(column)) for column in (*COLUMNS, "f")]
-                    print(_row(name, head_name, [*cells, _cell(largest)]))
+                for variant, (dropout, weight_decay) in VARIANTS.items():
+                    try:
+                        errors = check_case(name, head_name, seed, dropout, weight_decay, **kwargs)
+                    except ValueError as error:
+                        raise UserError(str(error)) from None
+                    errors["f"] = errors.pop("activation")
+                    largest = max(errors.values())
+                    worst = max(worst, largest)
+                    if as_json:
+                        record = {"activation": name, "head": head_name, "variant": variant}
+                        record.update(kwargs, max_rel_error=errors, passed=largest < TOLERANCE)
+                        print(json.dumps(record))
+                    else:
+                        cells = [_cell(errors.get(column)) for column in (*COLUMNS, "f")]
+                        print(_row(name, head_name, variant, [*cells, _cell(largest)]))
         if not as_json:
             verdict = "all below" if worst < TOLERANCE else "FAILED: above"
             print(f"largest relative error {worst:.1e}: {verdict} {TOLERANCE:g}")
@@ -91,8 +88,8 @@ def _cell(value: float | None) -> str:
     return "-" if value is None else f"{value:.1e}"
 
 
-def _row(name: str, head: str, cells: list[str]) -> str:
-    return f"{name:<12} {head:<8} " + " ".join(f"{cell:>8}" for cell in cells)
+def _row(name: str, head: str, variant: str, cells: list[str]) -> str:
+    return f"{name:<12} {head:<8} {variant:<10} " + " ".join(f"{cell:>8}" for cell in cells)
 
 
 def run() -> None:

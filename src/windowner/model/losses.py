@@ -45,3 +45,15 @@ def sigmoid_cross_entropy(s: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarr
     ds = np.exp(log_sigmoid(s)) - Y
     ds /= N
     return J, ds.astype(s.dtype, copy=False)
+
+
+def l2_penalty(
+    params: dict[str, np.ndarray], weight_decay: float, names: tuple[str, ...] = ("W", "U")
+) -> tuple[float, dict[str, np.ndarray]]:
+    """Weight decay as a loss term on the weight matrices (not biases, not embeddings).
+
+    Math: R = (λ/2)(‖W‖² + ‖U‖²); ∂R/∂W = λW, ∂R/∂U = λU. The embeddings are left out: decaying
+    every row of E at every step would make each sparse update dense.
+    """
+    value = 0.5 * weight_decay * sum(float((params[n] ** 2).sum()) for n in names)
+    return value, {n: weight_decay * params[n] for n in names}

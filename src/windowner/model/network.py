@@ -8,9 +8,12 @@ live elsewhere (sgd.py, trainer.py) and know nothing of the insides.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from windowner.model.activations import Activation, get_activation
+from windowner.model.dropout import dropout_backward, dropout_forward
 from windowner.model.layers import (
     affine_backward,
     affine_forward,
@@ -26,6 +29,15 @@ from windowner.model.losses import (
 
 PARAM_NAMES = ("E", "C", "W", "b", "U", "c")
 HEADS = ("softmax", "sigmoid")
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """Training-time dropout rates on x and on h, and the generator that draws the masks."""
+
+    x: float
+    h: float
+    rng: np.random.Generator
 
 
 class WindowNetwork:
@@ -81,16 +93,30 @@ class WindowNetwork:
         d, k = self.params["E"].shape[1], self.params["C"].shape[1]
         return (self.params["W"].shape[1] // (d + k) - 1) // 2
 
-    def forward(self, word_ids: np.ndarray, case_ids: np.ndarray):
-        """Shapes: word_ids, case_ids (N, n) -> s (N, T), cache for backward."""
+    def forward(self, word_ids: np.ndarray, case_ids: np.ndarray, dropout: Dropout | None = None):
+        """Shapes: word_ids, case_ids (N, n) -> s (N, T), cache for backward.
+
+        With `dropout` (training only), x and/or h are dropped out with fresh masks.
+        """
         p = self.params
         x, window_cache = window_forward(p["E"], p["C"], word_ids, case_ids)
+        x_mask = h_mask = None
+        if dropout is not None and dropout.x > 0:
+            x, x_mask = dropout_forward(x, dropout.x, dropout.rng)
         z, hidden_cache = affine_forward(x, p["W"], p["b"])
         h, activation_cache = self.activation.forward(z)
+        if dropout is not None and dropout.h > 0:
+            h, h_mask = dropout_forward(h, dropout.h, dropout.rng)
         s, output_cache = affine_forward(h, p["U"], p["c"])
-        return s, (window_cache, hidden_cache, activation_cache, output_cache)
+        return s, (window_cache, x_mask, hidden_cache, activation_cache, h_mask, output_cache)
 
-    def loss(self, word_ids: np.ndarray, case_ids: np.ndarray, y: np.ndarray):
+    def loss(
+        self,
+        word_ids: np.ndarray,
+        case_ids: np.ndarray,
+        y: np.ndarray,
+        dropout: Dropout | None = None,
+    ):
         """The batch's mean loss and the gradient of every parameter.
 
         Shapes: word_ids, case_ids (N, n); y (N,) tag ids for the softmax head, (N, T) 0/1
@@ -98,18 +124,21 @@ class WindowNetwork:
         (layers.RowGrad: only the rows the batch touched).
         Math: ds = (p − onehot(y))/N, or (σ(s) − Y)/N; dU = dsᵀh; dc = Σ ds; dh = ds U;
         δ = dh ∘ f′(z) (for gated units, their backward); dW = δᵀx; db = Σ δ; dx = δ W,
-        scattered back onto E's and C's rows.
+        scattered back onto E's and C's rows. Dropout multiplies dh and dx by its masks.
         """
-        s, (window_cache, hidden_cache, activation_cache, output_cache) = self.forward(
-            word_ids, case_ids
-        )
+        s, cache = self.forward(word_ids, case_ids, dropout)
+        window_cache, x_mask, hidden_cache, activation_cache, h_mask, output_cache = cache
         if self.head == "softmax":
             J, ds = softmax_cross_entropy(s, y)
         else:
             J, ds = sigmoid_cross_entropy(s, y)
         dh, dU, dc = affine_backward(ds, output_cache)
+        if h_mask is not None:
+            dh = dropout_backward(dh, h_mask)
         delta = self.activation.backward(dh, activation_cache)  # δ, computed once, used twice
         dx, dW, db = affine_backward(delta, hidden_cache)
+        if x_mask is not None:
+            dx = dropout_backward(dx, x_mask)
         dE, dC = window_backward(dx, window_cache)
         return J, {"E": dE, "C": dC, "W": dW, "b": db, "U": dU, "c": dc}
 
