@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from windowner.config import load_config
+from windowner.conll import read_conll
+from windowner.vectors import load_vectors
+
 ROOT = Path(__file__).resolve().parent.parent
 CONLL = ROOT / "data" / "conll2003"
 
@@ -66,3 +70,37 @@ def head_of_conll(source: Path, target: Path, sentences: int) -> Path:
                 break
     target.write_text("\n".join(out) + "\n", encoding="utf-8")
     return target
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory, conll_dir):
+    """400 training sentences, 150 dev sentences, GloVe rows for just their words."""
+    root = tmp_path_factory.mktemp("small")
+    train_file = head_of_conll(conll_dir / "train.txt", root / "train.txt", 400)
+    dev_file = head_of_conll(conll_dir / "valid.txt", root / "dev.txt", 150)
+    words = {
+        t.lower() for f in (train_file, dev_file) for s in read_conll(f).sentences for t in s.tokens
+    }
+    glove = load_vectors("glove-6b-50d")
+    keep = [i for i, w in enumerate(glove.words) if w in words]
+    write_glove_text(root / "vectors.txt", [glove.words[i] for i in keep], glove.matrix[keep])
+
+    def config(**overrides):
+        base = {
+            "data.train": str(train_file),
+            "data.dev": str(dev_file),
+            "vectors.spec": str(root / "vectors.txt"),
+            "model.hidden": 30,
+            "training.epochs": 3,
+            "out": str(root / "out"),
+        }
+        return load_config(None, {**base, **overrides})
+
+    return config
+
+
+def write_glove_text(path, words, matrix):
+    """A GloVe text file (no header): each line a word and its vector."""
+    with open(path, "w", encoding="utf-8") as f:
+        for word, row in zip(words, matrix, strict=True):
+            f.write(word + " " + " ".join(f"{v:.6g}" for v in row) + "\n")

@@ -124,3 +124,15 @@ def test_help_works_for_every_command():
     for command in ("ner-train", "ner-eval", "ner-tag"):
         result = run(command, "--help")
         assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_eval_reports_both_decodings(trained, conll_dir):
+    result = run(
+        "ner-eval", trained / "model.npz", conll_dir / "valid.txt", "--decode", "both", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    both = json.loads(result.stdout)
+    assert set(both) == {"greedy", "viterbi"}
+    # Viterbi removes the O→I-X chunks greedy decoding invents: fewer found, better precision.
+    assert both["viterbi"]["overall"]["found"] < both["greedy"]["overall"]["found"]
+    assert both["viterbi"]["overall"]["precision"] > both["greedy"]["overall"]["precision"]

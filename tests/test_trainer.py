@@ -6,42 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import head_of_conll, run
-from tests.test_vectors import write_glove_text
-from windowner.config import load_config
+from tests.conftest import run
 from windowner.conll import read_conll
 from windowner.errors import UserError
 from windowner.model_file import load_model
 from windowner.scoring import evaluate
 from windowner.trainer import train
 from windowner.vectors import load_vectors
-
-
-@pytest.fixture(scope="module")
-def small_run(tmp_path_factory, conll_dir):
-    """400 training sentences, 150 dev sentences, GloVe rows for just their words."""
-    root = tmp_path_factory.mktemp("small")
-    train_file = head_of_conll(conll_dir / "train.txt", root / "train.txt", 400)
-    dev_file = head_of_conll(conll_dir / "valid.txt", root / "dev.txt", 150)
-    words = {
-        t.lower() for f in (train_file, dev_file) for s in read_conll(f).sentences for t in s.tokens
-    }
-    glove = load_vectors("glove-6b-50d")
-    keep = [i for i, w in enumerate(glove.words) if w in words]
-    write_glove_text(root / "vectors.txt", [glove.words[i] for i in keep], glove.matrix[keep])
-
-    def config(**overrides):
-        base = {
-            "data.train": str(train_file),
-            "data.dev": str(dev_file),
-            "vectors.spec": str(root / "vectors.txt"),
-            "model.hidden": 30,
-            "training.epochs": 3,
-            "out": str(root / "out"),
-        }
-        return load_config(None, {**base, **overrides})
-
-    return config
 
 
 def test_training_learns_and_keeps_the_best_epoch(small_run):

@@ -43,3 +43,17 @@ def _umask() -> int:
 def write_text(path: str | Path, text: str) -> None:
     with atomic_write(path, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+def link_or_copy(source: str | Path, target: str | Path) -> None:
+    """Make `target` the same file as `source` (hard link, else copy), replacing it atomically."""
+    source, target = Path(source), Path(target)
+    tmp = target.with_name(f".{target.name}.link.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:  # no hard links here (another file system, some mounts): copy instead
+        import shutil
+
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)

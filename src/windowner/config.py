@@ -45,10 +45,20 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    epochs: int = 20
+    epochs: int = 20  # the most passes over the shuffled training windows
+    patience: int = 0  # stop after this many epochs without a better dev F1 (0: never)
     lr: float = 0.2  # SGD step size α
-    lr_decay: float = 0.0  # epoch t (from 1) uses α / (1 + lr_decay·(t − 1))
+    schedule: str = "constant"  # constant, step, exponential or warmup_linear (schedules.py)
+    gamma: float = 0.5  # decay factor of the step and exponential schedules
+    step_size: int = 5  # epochs between decays of the step schedule
+    warmup_epochs: float = 1.0  # warm-up length of warmup_linear
     batch_size: int = 32
+    momentum: float = 0.0  # μ for the dense parameters (0: plain SGD)
+    weight_decay: float = 0.0  # λ of the L2 penalty on W and U
+    clip_norm: float = 0.0  # clip the gradient's global norm to this (0: never)
+    dropout_x: float = 0.0  # dropout rate on the window vector x
+    dropout_h: float = 0.0  # dropout rate on the hidden layer h
+    on_nonfinite: str = "stop"  # a NaN/inf loss: "stop", or "halve" α and restart the epoch
     seed: int = 0
 
 
@@ -87,7 +97,20 @@ _RANGES = {
     ("model", "casing_dim"): (lambda v: v >= 0, "0 or more"),
     ("training", "epochs"): (lambda v: v >= 1, "at least 1"),
     ("training", "lr"): (lambda v: v > 0, "greater than 0"),
-    ("training", "lr_decay"): (lambda v: v >= 0, "0 or more"),
+    ("training", "patience"): (lambda v: v >= 0, "0 or more"),
+    ("training", "schedule"): (
+        lambda v: v in ("constant", "step", "exponential", "warmup_linear"),
+        "constant, step, exponential or warmup_linear",
+    ),
+    ("training", "gamma"): (lambda v: 0 < v <= 1, "in (0, 1]"),
+    ("training", "step_size"): (lambda v: v >= 1, "at least 1"),
+    ("training", "warmup_epochs"): (lambda v: v >= 0, "0 or more"),
+    ("training", "momentum"): (lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("training", "weight_decay"): (lambda v: v >= 0, "0 or more"),
+    ("training", "clip_norm"): (lambda v: v >= 0, "0 or more"),
+    ("training", "dropout_x"): (lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("training", "dropout_h"): (lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("training", "on_nonfinite"): (lambda v: v in ("stop", "halve"), "'stop' or 'halve'"),
     ("training", "batch_size"): (lambda v: v >= 1, "at least 1"),
     ("training", "seed"): (lambda v: v >= 0, "0 or more"),
 }

@@ -37,7 +37,8 @@ class Model:
     metadata: dict[str, Any]
 
 
-def save_model(path: str | Path, model: Model) -> None:
+def save_model(path: str | Path, model: Model, extra: dict[str, np.ndarray] | None = None) -> None:
+    """Write the model atomically; `extra` arrays ride along (training checkpoints use them)."""
     metadata = {
         **model.metadata,
         "format": FORMAT,
@@ -52,21 +53,31 @@ def save_model(path: str | Path, model: Model) -> None:
     arrays = {name: model.network.params[name] for name in PARAM_NAMES}
     arrays["vocabulary"] = _bytes_array("\n".join(model.vocabulary.words))
     arrays["metadata"] = _bytes_array(json.dumps(metadata))
+    arrays.update(extra or {})
     with atomic_write(path) as f:
         np.savez(f, **arrays)
 
 
 def load_model(path: str | Path) -> Model:
     """Read and validate a model file; anything wrong with it is a UserError naming the file."""
+    return _model_from_arrays(read_arrays(path), path)
+
+
+def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of an npz file, never unpickling; a UserError if it is not one."""
     try:
         with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
+            return {name: npz[name] for name in npz.files}
     except FileNotFoundError:
         raise UserError("no such model file", path) from None
     except IsADirectoryError:
         raise UserError("is a directory, expected a model file (.npz)", path) from None
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
         raise UserError(f"not a windowner model ({_reason(error)})", path) from None
+
+
+def model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
+    """Check the arrays of a model file against its metadata and build the Model."""
     return _model_from_arrays(arrays, path)
 
 
@@ -110,6 +121,15 @@ def _model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model
     return Model(
         network, Vocabulary(words, bool(metadata["lowercase"])), metadata["tags"], metadata
     )
+
+
+def json_array(value: Any) -> np.ndarray:
+    """A JSON-able value as a uint8 array, the way metadata is stored (no pickle)."""
+    return _bytes_array(json.dumps(value))
+
+
+def array_json(array: np.ndarray) -> Any:
+    return json.loads(_text(array))
 
 
 def _bytes_array(text: str) -> np.ndarray:

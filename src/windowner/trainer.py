@@ -1,46 +1,84 @@
-"""The training loop: minibatch SGD over shuffled windows, model selection on dev F1."""
+"""The training loop: minibatch SGD over shuffled windows, model selection on dev F1.
+
+A run can be left alone (early stopping, a checkpoint after every epoch), interrupted (SIGINT or
+SIGTERM save a resumable checkpoint) and resumed to the very model an uninterrupted run would
+have made: the checkpoint holds the parameters, the optimiser's velocities, the generator's state
+and the epoch's shuffled order, and nothing else influences a step.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from windowner.atomic import write_text
+from windowner.atomic import link_or_copy, write_text
 from windowner.casing import CASING_CLASSES
-from windowner.config import Config
+from windowner.checkpoint import CHECKPOINT_FILE, TrainingState, load_checkpoint, save_checkpoint
+from windowner.config import Config, load_config
 from windowner.conll import Corpus, read_conll
 from windowner.errors import UserError
-from windowner.evaluation import Scores
+from windowner.evaluation import Scores, TokenScores
 from windowner.model.activations import get_activation
-from windowner.model.network import WindowNetwork
+from windowner.model.network import Dropout, WindowNetwork
 from windowner.model_file import Model, save_model
+from windowner.optimizer import SGD
+from windowner.provenance import data_hashes, package_versions
+from windowner.schedules import Schedule
 from windowner.scoring import evaluate
-from windowner.sgd import sgd_step
 from windowner.tags import parse_tag
 from windowner.vectors import load_vectors
 from windowner.vocabulary import build_vocabulary
-from windowner.windows import encode
+from windowner.windows import Windows, encode
 
-MODEL_FILE, METRICS_FILE, CONFIG_FILE, SCORES_FILE = (
-    "model.npz",
-    "metrics.jsonl",
-    "config.toml",
-    "scores.json",
-)
+MODEL_FILE = "model.npz"  # the best epoch on dev: what ner-eval and ner-tag are given
+BEST_FILE, LAST_FILE = "model-best.npz", "model-last.npz"
+METRICS_FILE, CONFIG_FILE, SCORES_FILE = "metrics.jsonl", "config.toml", "scores.json"
+CURVES_FILE = "training-curves.png"
+MAX_HALVINGS = 5  # non-finite restarts before giving up
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived; a checkpoint was saved in `out`."""
+
+    def __init__(self, out: Path, signal_name: str):
+        self.out = out
+        super().__init__(
+            f"{signal_name}: checkpoint saved in {out}; continue with ner-train --resume {out}"
+        )
 
 
 @dataclass
 class TrainResult:
     out: Path
     best_epoch: int
-    dev: Scores
-    test: Scores | None
+    dev: Scores | TokenScores
+    test: Scores | TokenScores | None
     history: list[dict] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+@dataclass
+class _Run:
+    """What the loop works on: the data as windows and targets, the model and the optimiser."""
+
+    config: Config
+    out: Path
+    model: Model
+    windows: Windows
+    targets: np.ndarray
+    dev: Corpus
+    test: Corpus | None
+    optimizer: SGD
+    schedule: Schedule
+    rng: np.random.Generator
 
 
 def train(
@@ -56,14 +94,64 @@ def train(
         raise UserError("already holds a model; use --force to replace it", out)
     if not config.data.train or not config.data.dev:
         raise UserError("training needs --train and --dev (or a config that names them)")
-    rng = np.random.default_rng(config.training.seed)
+    run = _prepare(config, out, log)
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in (CHECKPOINT_FILE, METRICS_FILE):
+        (out / stale).unlink(missing_ok=True)
+    write_text(out / CONFIG_FILE, config.to_toml())
+    return _loop(run, TrainingState(), None, log, progress)
 
+
+def resume(out: str | Path, *, log: Callable[[str], None] = print, progress: bool = True):
+    """Continue the run whose checkpoint and resolved config are in `out`."""
+    out = Path(out)
+    if not (out / CHECKPOINT_FILE).exists():
+        raise UserError(f"no {CHECKPOINT_FILE} to resume from", out)
+    config = load_config(out / CONFIG_FILE)
+    model, state, velocity, order = load_checkpoint(out / CHECKPOINT_FILE)
+    recorded = model.metadata.get("data_sha256", {})
+    paths = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test}
+    changed = [k for k, v in data_hashes(paths).items() if recorded.get(k) not in (None, v)]
+    if changed:
+        raise UserError(f"the {', '.join(changed)} data changed since the run started", out)
+    run = _prepare(config, out, log, model)
+    run.optimizer.velocity = velocity
+    run.rng.bit_generator.state = state.rng
+    log(f"resuming after epoch {state.epoch}, batch {state.batch}")
+    return _loop(run, state, order, log, progress)
+
+
+def _prepare(config: Config, out: Path, log, model: Model | None = None) -> _Run:
+    """Read the data and build (or take) the model, the targets and the optimiser."""
+    rng = np.random.default_rng(config.training.seed)
     train_data = read_conll(config.data.train)
     dev_data = read_conll(config.data.dev)
     test_data = read_conll(config.data.test) if config.data.test else None
     for corpus in (train_data, dev_data, test_data):
         if corpus is not None:
             log(corpus.summary())
+    if model is None:  # when resuming, the model and the generator's state are the checkpoint's
+        model = _new_model(config, train_data, rng, log)
+    windows = encode(
+        [s.tokens for s in train_data.sentences], model.vocabulary, config.model.window
+    )
+    targets = _targets(train_data, model.tags, config.model.head, config.model.only_type)
+    t = config.training
+    optimizer = SGD(
+        t.momentum, t.weight_decay, t.clip_norm, ("E",) if config.vectors.freeze else ()
+    )
+    schedule = Schedule(t.schedule, t.lr, t.gamma, t.step_size, t.warmup_epochs)
+    return _Run(config, out, model, windows, targets, dev_data, test_data, optimizer, schedule, rng)
+
+
+def _new_model(config: Config, train_data: Corpus, rng: np.random.Generator, log) -> Model:
+    only_type = config.model.only_type
+    if only_type and config.model.head != "sigmoid":
+        raise UserError("--only-type needs --head sigmoid: it trains the lecture's σ(s) score")
+    if only_type and only_type not in train_data.entity_counts():
+        known = ", ".join(train_data.entity_counts())
+        raise UserError(f"no '{only_type}' entities in the training data; it has {known}")
+    tags = [only_type] if only_type else _tag_set(train_data)
 
     vectors = load_vectors(config.vectors.spec)
     train_tokens = [t for s in train_data.sentences for t in s.tokens]
@@ -71,89 +159,244 @@ def train(
     log(
         f"vectors {vectors.spec}: {len(vectors.words):,} words × {vectors.dim}; vocabulary "
         f"{len(vocabulary):,} rows; out-of-vocabulary tokens: train "
-        f"{_oov(vocabulary, train_data):.2%}, dev {_oov(vocabulary, dev_data):.2%}"
+        f"{vocabulary.oov_rate(train_tokens):.2%}"
     )
-    del vectors
-
-    only_type = config.model.only_type
-    if only_type and config.model.head != "sigmoid":
-        raise UserError("--only-type needs --head sigmoid: it trains the lecture's σ(s) score")
-    tags = [only_type] if only_type else _tag_set(train_data)
-    if only_type and only_type not in train_data.entity_counts():
-        known = ", ".join(train_data.entity_counts())
-        raise UserError(f"no '{only_type}' entities in the training data; it has {known}")
+    m = config.model
     activation = get_activation(
-        config.model.activation,
-        **{k: getattr(config.model, k) for k in _activation_keys(config.model.activation)},
+        m.activation, **{k: getattr(m, k) for k in _activation_keys(m.activation)}
     )
     network = WindowNetwork.initialise(
         E,
         len(CASING_CLASSES),
         len(tags),
-        window=config.model.window,
-        hidden=config.model.hidden,
+        window=m.window,
+        hidden=m.hidden,
         activation=activation,
-        casing_dim=config.model.casing_dim,
+        casing_dim=m.casing_dim,
         rng=rng,
-        head=config.model.head,
+        head=m.head,
     )
-    metadata = {"config": config.to_dict(), "decode": config.model.decode}
+    paths = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test}
+    metadata = {
+        "config": config.to_dict(),
+        "decode": m.decode,
+        "seed": config.training.seed,
+        "data_sha256": data_hashes(paths),
+        "versions": package_versions(),
+    }
     if only_type:
         metadata["only_type"] = only_type
-    model = Model(network, vocabulary, tags, metadata)
+    return Model(network, vocabulary, tags, metadata)
 
-    windows = encode([s.tokens for s in train_data.sentences], vocabulary, config.model.window)
-    y = _targets(train_data, tags, config.model.head, only_type)
 
-    out.mkdir(parents=True, exist_ok=True)
-    write_text(out / CONFIG_FILE, config.to_toml())
-    frozen = ("E",) if config.vectors.freeze else ()
-    history: list[dict] = []
-    best_f1, best_epoch, best_dev = -1.0, 0, None
-    best_params: dict[str, np.ndarray] = {}
-    for epoch in range(1, config.training.epochs + 1):
-        lr = config.training.lr / (1.0 + config.training.lr_decay * (epoch - 1))
-        started = time.perf_counter()
-        train_loss = _run_epoch(network, windows, y, config, lr, frozen, rng, epoch, progress)
-        seconds = time.perf_counter() - started
-        dev, _ = evaluate(model, dev_data)
-        record = {
-            "epoch": epoch,
-            "train_loss": round(train_loss, 6),
-            "lr": lr,
-            "dev_precision": dev.precision,
-            "dev_recall": dev.recall,
-            "dev_f1": dev.f1,
-            "seconds": round(seconds, 3),
-        }
-        history.append(record)
-        log(json.dumps(record))
-        if dev.f1 > best_f1:
-            best_f1, best_epoch, best_dev = dev.f1, epoch, dev
-            best_params = {name: value.copy() for name, value in network.params.items()}
-            model.metadata.update(epoch=epoch, dev=dev.to_dict())
-            save_model(out / MODEL_FILE, model)
-        _write_metrics(out / METRICS_FILE, history)
+def _loop(run: _Run, state: TrainingState, order, log, progress: bool) -> TrainResult:
+    config, out = run.config, run.out
+    steps_per_epoch = math.ceil(len(run.targets) / config.training.batch_size)
+    stopped_early = False
+    with _signals_raise_interrupt() as interrupted:
+        while state.epoch < config.training.epochs:
+            epoch = state.epoch + 1
+            if order is None:
+                order = run.rng.permutation(len(run.targets))
+            snapshot = _snapshot(run, state)
+            finished = _train_epoch(
+                run, state, order, epoch, steps_per_epoch, interrupted, progress
+            )
+            if finished is None:  # interrupted mid-epoch: checkpoint where we are
+                save_checkpoint(
+                    out / CHECKPOINT_FILE,
+                    run.model,
+                    _with_rng(state, run.rng),
+                    run.optimizer.velocity,
+                    order,
+                )
+                raise Interrupted(out, interrupted[0])
+            if not finished:  # a non-finite loss
+                order = _recover(run, state, snapshot, epoch, log)
+                continue
+            order = None
+            stopped_early = _end_epoch(run, state, epoch, log)
+            save_checkpoint(
+                out / CHECKPOINT_FILE,
+                run.model,
+                _with_rng(state, run.rng),
+                run.optimizer.velocity,
+                None,
+            )
+            if interrupted:
+                raise Interrupted(out, interrupted[0])
+            if stopped_early:
+                log(f"no better dev F1 for {config.training.patience} epochs: stopping")
+                break
+    return _finish(run, state, log, stopped_early)
 
-    network.params.update(best_params)
+
+def _train_epoch(run: _Run, state, order, epoch, steps_per_epoch, interrupted, progress):
+    """SGD over the epoch's batches from state.batch on. Returns True when the epoch is done,
+    False on a non-finite loss, None when a signal asked to stop (state is then resumable)."""
+    from tqdm import tqdm
+
+    config, network = run.config, run.model.network
+    size = config.training.batch_size
+    t = config.training
+    dropout = Dropout(t.dropout_x, t.dropout_h, run.rng) if t.dropout_x or t.dropout_h else None
+    starts = range(state.batch * size, len(order), size)
+    # disable=None: tqdm draws only when stderr is a terminal, so logs and CI stay clean.
+    bar = tqdm(
+        starts, desc=f"epoch {epoch}", unit="batch", leave=False, disable=None if progress else True
+    )
+    started = time.perf_counter()
+    # Overflow to inf or NaN is caught below as a non-finite loss; numpy's warnings would only
+    # print noise above that clear message.
+    with bar, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            for start in bar:
+                batch = order[start : start + size]
+                lr = state.lr_scale * run.schedule.at(state.step, epoch, steps_per_epoch, t.epochs)
+                J, grads = network.loss(
+                    run.windows.words[batch],
+                    run.windows.casing[batch],
+                    run.targets[batch],
+                    dropout,
+                )
+                if not math.isfinite(J):
+                    return False
+                norm = run.optimizer.step(network.params, grads, lr)
+                if not math.isfinite(norm):
+                    return False
+                state.loss_sum += J * len(batch)
+                state.batch += 1
+                state.step += 1
+                if interrupted:
+                    return None
+        finally:
+            state.seconds += time.perf_counter() - started
+    return True
+
+
+def _end_epoch(run: _Run, state: TrainingState, epoch: int, log) -> bool:
+    """Score dev, record the epoch, keep the best and last models; True to stop early."""
+    config, out, model = run.config, run.out, run.model
+    dev, _ = evaluate(model, run.dev)
+    steps_per_epoch = math.ceil(len(run.targets) / config.training.batch_size)
+    record = {
+        "epoch": epoch,
+        "train_loss": round(state.loss_sum / len(run.targets), 6),
+        "lr": state.lr_scale
+        * run.schedule.at(state.step - 1, epoch, steps_per_epoch, config.training.epochs),
+        "dev_precision": dev.precision,
+        "dev_recall": dev.recall,
+        "dev_f1": dev.f1,
+        "seconds": round(state.seconds, 3),
+    }
+    state.history.append(record)
+    log(json.dumps(record))
+    model.metadata.update(epoch=epoch, dev=dev.to_dict())
+    save_model(out / LAST_FILE, model)
+    improved = dev.f1 > state.best_f1
+    if improved:
+        state.best_f1, state.best_epoch, state.epochs_without_improvement = dev.f1, epoch, 0
+        save_model(out / BEST_FILE, model)
+        link_or_copy(out / BEST_FILE, out / MODEL_FILE)
+    else:
+        state.epochs_without_improvement += 1
+    state.epoch, state.batch, state.loss_sum, state.seconds = epoch, 0, 0.0, 0.0
+    _write_metrics(out / METRICS_FILE, state.history)
+    patience = config.training.patience
+    return bool(patience) and state.epochs_without_improvement >= patience
+
+
+def _snapshot(run: _Run, state: TrainingState) -> dict:
+    """What a non-finite restart needs: parameters, velocities and counters at epoch start.
+
+    Only taken when --on-nonfinite halve can use it; E is copied whole (tens of MB) once an epoch.
+    """
+    if run.config.training.on_nonfinite != "halve":
+        return {}
+    return {
+        "params": {k: v.copy() for k, v in run.model.network.params.items()},
+        "velocity": {k: v.copy() for k, v in run.optimizer.velocity.items()},
+        "step": state.step,
+        "batch": state.batch,
+        "loss_sum": state.loss_sum,
+    }
+
+
+def _recover(run: _Run, state: TrainingState, snapshot: dict, epoch: int, log):
+    """A NaN or inf: stop (the last good model is on disk), or halve α and redo the epoch."""
+    kept = run.out / BEST_FILE if (run.out / BEST_FILE).exists() else None
+    where = f"epoch {epoch}, step {state.step + 1}"
+    if run.config.training.on_nonfinite != "halve" or state.lr_scale < 0.5**MAX_HALVINGS:
+        kept_text = f"the last good model is {kept}" if kept else "no epoch had finished"
+        raise UserError(
+            f"training diverged at {where} (non-finite loss or gradient); {kept_text}; "
+            "try a smaller --lr or --clip-norm"
+        )
+    run.model.network.params.update(snapshot["params"])
+    run.optimizer.velocity = snapshot["velocity"]
+    state.step, state.batch, state.loss_sum = (
+        snapshot["step"],
+        snapshot["batch"],
+        snapshot["loss_sum"],
+    )
+    state.lr_scale /= 2
+    log(f"non-finite loss at {where}: restarting the epoch with α × {state.lr_scale:g}")
+    return run.rng.permutation(len(run.targets))
+
+
+def _finish(run: _Run, state: TrainingState, log, stopped_early: bool) -> TrainResult:
+    """Score the best model on test once, write scores and curves."""
+    from windowner.model_file import load_model
+
+    out = run.out
+    best = load_model(out / BEST_FILE)
+    dev = next(r for r in state.history if r.get("epoch") == state.best_epoch)
+    dev_scores, _ = evaluate(best, run.dev)
     test = None
-    if test_data is not None:
-        test, _ = evaluate(model, test_data)
+    if run.test is not None:
+        test, _ = evaluate(best, run.test)
         final = {
-            "best_epoch": best_epoch,
-            "dev_f1": best_dev.f1,
+            "best_epoch": state.best_epoch,
+            "dev_f1": dev["dev_f1"],
             "test_precision": test.precision,
             "test_recall": test.recall,
             "test_f1": test.f1,
         }
-        history.append(final)
+        state.history.append(final)
         log(json.dumps(final))
-        _write_metrics(out / METRICS_FILE, history)
-    scores = {"best_epoch": best_epoch, "dev": best_dev.to_dict()}
+        _write_metrics(out / METRICS_FILE, state.history)
+    scores = {"best_epoch": state.best_epoch, "dev": dev_scores.to_dict()}
     if test is not None:
         scores["test"] = test.to_dict()
     write_text(out / SCORES_FILE, json.dumps(scores, indent=2) + "\n")
-    return TrainResult(out, best_epoch, best_dev, test, history)
+    try:
+        from windowner.curves import plot_curves
+
+        plot_curves(state.history, out / CURVES_FILE, title=str(out))
+    except ImportError:
+        log("matplotlib is not installed: no training-curves.png")
+    return TrainResult(out, state.best_epoch, dev_scores, test, state.history, stopped_early)
+
+
+@contextmanager
+def _signals_raise_interrupt() -> Iterator[list[str]]:
+    """While training, SIGINT and SIGTERM only set a flag the loop checks after every batch."""
+    received: list[str] = []
+
+    def handler(signum, frame):
+        received.append(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _with_rng(state: TrainingState, rng: np.random.Generator) -> TrainingState:
+    state.rng = rng.bit_generator.state
+    return state
 
 
 def _targets(corpus: Corpus, tags: list[str], head: str, only_type: str) -> np.ndarray:
@@ -163,6 +406,9 @@ def _targets(corpus: Corpus, tags: list[str], head: str, only_type: str) -> np.n
     if only_type:
         return np.array([[parse_tag(t)[1] == only_type] for t in gold], dtype=np.float32)
     tag_id = {tag: i for i, tag in enumerate(tags)}
+    unknown = sorted({t for t in gold if t not in tag_id})
+    if unknown:
+        raise UserError(f"tags {', '.join(unknown)} are not in the model's tag set", corpus.path)
     y = np.fromiter((tag_id[t] for t in gold), np.int64, count=len(gold))
     if head == "sigmoid":
         return np.eye(len(tags), dtype=np.float32)[y]
@@ -174,36 +420,10 @@ def _activation_keys(name: str) -> tuple[str, ...]:
     return {"leaky_relu": ("leak",), "swish": ("beta",), "swiglu": ("beta",)}.get(name, ())
 
 
-def _run_epoch(
-    network, windows, y, config: Config, lr: float, frozen, rng, epoch: int, progress: bool
-):
-    """One pass over the shuffled training windows; returns the mean training loss."""
-    from tqdm import tqdm
-
-    batch_size = config.training.batch_size
-    order = rng.permutation(len(y))
-    starts = range(0, len(order), batch_size)
-    total = 0.0
-    # disable=None: tqdm draws only when stderr is a terminal, so logs and CI stay clean.
-    bar = tqdm(
-        starts, desc=f"epoch {epoch}", unit="batch", leave=False, disable=None if progress else True
-    )
-    for start in bar:
-        batch = order[start : start + batch_size]
-        J, grads = network.loss(windows.words[batch], windows.casing[batch], y[batch])
-        sgd_step(network.params, grads, lr, frozen)
-        total += J * len(batch)
-    return total / len(y)
-
-
 def _tag_set(corpus: Corpus) -> list[str]:
     """'O' first, then B-/I- tags sorted by type: a stable order for the output rows."""
     seen = {tag for s in corpus.sentences for tag in s.tags} | {"O"}
     return sorted(seen, key=lambda t: (t != "O", t.partition("-")[2], t))
-
-
-def _oov(vocabulary, corpus: Corpus) -> float:
-    return vocabulary.oov_rate([t for s in corpus.sentences for t in s.tokens])
 
 
 def _write_metrics(path: Path, history: list[dict]) -> None:

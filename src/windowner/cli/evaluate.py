@@ -19,7 +19,10 @@ def main(
     data: Annotated[Path, typer.Argument(help="Labelled CoNLL file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     decode: Annotated[
-        Optional[str], typer.Option(help="viterbi or greedy; default: the model's own.")
+        Optional[str],
+        typer.Option(
+            help="viterbi, greedy, or both (a report for each); default: the model's own."
+        ),
     ] = None,
     output: Annotated[
         Optional[Path],
@@ -36,8 +39,10 @@ def main(
 
         loaded = load_model(model)
         corpus = read_conll(data)
-        scores, predicted = evaluate(loaded, corpus, decode)
+        decoders = ("greedy", "viterbi") if decode == "both" else (decode,)
+        results = {name: evaluate(loaded, corpus, name) for name in decoders}
         if output is not None:
+            _, predicted = results[decoders[-1]]
             with atomic_write(output, "w", encoding="utf-8") as f:
                 for sentence, tags in zip(corpus.sentences, predicted, strict=True):
                     for token, gold_tag, tag in zip(
@@ -46,11 +51,16 @@ def main(
                         f.write(f"{token} {gold_tag} {tag}\n")
                     f.write("\n")
         if as_json:
-            print(json.dumps(scores.to_dict()))
-        elif isinstance(scores, TokenScores):
-            print(format_token_report(scores), end="")
-        else:
-            print(format_report(scores), end="")
+            if decode == "both":
+                print(json.dumps({name: scores.to_dict() for name, (scores, _) in results.items()}))
+            else:
+                print(json.dumps(results[decode][0].to_dict()))
+            return
+        for name, (scores, _) in results.items():
+            if decode == "both":
+                print(f"== {name} decoding")
+            report = format_token_report if isinstance(scores, TokenScores) else format_report
+            print(report(scores), end="")
 
 
 def run() -> None:

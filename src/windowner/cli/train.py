@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,6 +10,37 @@ import typer
 from windowner.cli.common import make_app, user_errors
 
 app = make_app("Train a window-based NER model (CS224N lecture 3) on CoNLL data.")
+
+EXIT_INTERRUPTED = 130  # what shells report for a process stopped by SIGINT
+
+# Each flag and the config key it overrides.
+FLAG_KEYS = {
+    "train": "data.train",
+    "dev": "data.dev",
+    "test": "data.test",
+    "vectors": "vectors.spec",
+    "out": "out",
+    "epochs": "training.epochs",
+    "patience": "training.patience",
+    "lr": "training.lr",
+    "schedule": "training.schedule",
+    "batch_size": "training.batch_size",
+    "momentum": "training.momentum",
+    "weight_decay": "training.weight_decay",
+    "clip_norm": "training.clip_norm",
+    "dropout_x": "training.dropout_x",
+    "dropout_h": "training.dropout_h",
+    "on_nonfinite": "training.on_nonfinite",
+    "seed": "training.seed",
+    "hidden": "model.hidden",
+    "window": "model.window",
+    "activation": "model.activation",
+    "leak": "model.leak",
+    "beta": "model.beta",
+    "head": "model.head",
+    "only_type": "model.only_type",
+    "decode": "model.decode",
+}
 
 
 @app.command()
@@ -23,9 +53,25 @@ def main(
         Optional[str], typer.Option(help="'glove-6b-50d' or a GloVe/word2vec/gensim file.")
     ] = None,
     out: Annotated[Optional[str], typer.Option(help="Output folder for model and metrics.")] = None,
-    epochs: Annotated[Optional[int], typer.Option(help="Passes over the training data.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Most passes over the data.")] = None,
+    patience: Annotated[
+        Optional[int], typer.Option(help="Stop after N epochs without a better dev F1 (0: off).")
+    ] = None,
     lr: Annotated[Optional[float], typer.Option(help="SGD learning rate α.")] = None,
+    schedule: Annotated[
+        Optional[str], typer.Option(help="constant, step, exponential or warmup_linear.")
+    ] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Windows per SGD step.")] = None,
+    momentum: Annotated[Optional[float], typer.Option(help="Momentum μ (0: plain SGD).")] = None,
+    weight_decay: Annotated[Optional[float], typer.Option(help="L2 penalty λ on W and U.")] = None,
+    clip_norm: Annotated[
+        Optional[float], typer.Option(help="Clip the gradient's global norm (0: off).")
+    ] = None,
+    dropout_x: Annotated[Optional[float], typer.Option(help="Dropout rate on x.")] = None,
+    dropout_h: Annotated[Optional[float], typer.Option(help="Dropout rate on h.")] = None,
+    on_nonfinite: Annotated[
+        Optional[str], typer.Option(help="On a NaN/inf loss: stop, or halve α and redo the epoch.")
+    ] = None,
     hidden: Annotated[Optional[int], typer.Option(help="Hidden units H.")] = None,
     window: Annotated[Optional[int], typer.Option(help="Words each side of the centre.")] = None,
     activation: Annotated[Optional[str], typer.Option(help="Nonlinearity f.")] = None,
@@ -42,6 +88,10 @@ def main(
         Optional[str], typer.Option(help="viterbi (IOB2-constrained) or greedy.")
     ] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed.")] = None,
+    seeds: Annotated[
+        Optional[str],
+        typer.Option(help="Train one model per seed (e.g. 0,1,2) into OUT/seed-N; mean ± sd."),
+    ] = None,
     freeze_embeddings: Annotated[
         bool, typer.Option("--freeze-embeddings", help="Do not fine-tune word vectors.")
     ] = False,
@@ -49,43 +99,67 @@ def main(
         Optional[list[str]],
         typer.Option("--set", help="Override any config key: --set training.lr=0.1"),
     ] = None,
+    resume: Annotated[
+        Optional[Path],
+        typer.Option(help="Continue the interrupted run in this folder (other options ignored)."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace a model already in --out.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the scores.")] = False,
 ) -> None:
-    """Train, select the best epoch on --dev, report --test; flags override the config file."""
+    """Train, select the best epoch on --dev, report --test; flags override the config file.
+
+    SIGINT (Ctrl-C) or SIGTERM save a checkpoint and exit 130; --resume continues from it.
+    """
     with user_errors():
         from windowner.config import load_config, parse_assignment
+        from windowner.seeds import train_seeds
+        from windowner.trainer import Interrupted
+        from windowner.trainer import resume as resume_training
         from windowner.trainer import train as run_training
 
-        overrides = dict(parse_assignment(item) for item in set_ or [])
-        flags = {
-            "data.train": train,
-            "data.dev": dev,
-            "data.test": test,
-            "vectors.spec": vectors,
-            "out": out,
-            "training.epochs": epochs,
-            "training.lr": lr,
-            "training.batch_size": batch_size,
-            "model.hidden": hidden,
-            "model.window": window,
-            "model.activation": activation,
-            "model.leak": leak,
-            "model.beta": beta,
-            "model.head": head,
-            "model.only_type": only_type,
-            "model.decode": decode,
-            "training.seed": seed,
-            "vectors.freeze": True if freeze_embeddings else None,
-        }
-        overrides.update({key: value for key, value in flags.items() if value is not None})
-        resolved = load_config(config, overrides)
         log = (lambda _: None) if quiet else (lambda line: print(line, flush=True))
-        result = run_training(resolved, force=force, log=log, progress=not quiet)
-        summary = f"best epoch {result.best_epoch}: dev F1 {result.dev.f1:.4f}"
-        if result.test is not None:
-            summary += f", test F1 {result.test.f1:.4f}"
-        print(f"{summary}; model in {result.out / 'model.npz'}", file=sys.stdout)
+        try:
+            if resume is not None:
+                result = resume_training(resume, log=log, progress=not quiet)
+                print(_summary(result))
+                return
+            overrides = dict(parse_assignment(item) for item in set_ or [])
+            given = locals()
+            flags = {key: given[flag] for flag, key in FLAG_KEYS.items()}
+            if freeze_embeddings:
+                flags["vectors.freeze"] = True
+            overrides.update({key: value for key, value in flags.items() if value is not None})
+            resolved = load_config(config, overrides)
+            if seeds is not None:
+                summary = train_seeds(
+                    resolved, _seed_list(seeds), force=force, log=log, progress=not quiet
+                )
+                print(summary.describe())
+                return
+            result = run_training(resolved, force=force, log=log, progress=not quiet)
+            print(_summary(result))
+        except Interrupted as interrupted:
+            print(f"interrupted by {interrupted}", flush=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _seed_list(text: str) -> list[int]:
+    from windowner.errors import UserError
+
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(f"--seeds expects comma-separated integers, got '{text}'") from None
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise UserError(f"--seeds expects distinct non-negative integers, got '{text}'")
+    return seeds
+
+
+def _summary(result) -> str:
+    summary = f"best epoch {result.best_epoch}: dev F1 {result.dev.f1:.4f}"
+    if result.test is not None:
+        summary += f", test F1 {result.test.f1:.4f}"
+    return f"{summary}; model in {result.out / 'model.npz'}"
 
 
 def run() -> None:

@@ -1,0 +1,41 @@
+"""Learning-rate schedules: the step size α of SGD step t (counted from 0) in epoch e (from 1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEDULES = ("constant", "step", "exponential", "warmup_linear")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Math, with α₀ the base rate:
+    constant       α = α₀
+    step           α = α₀ · γ^⌊(e − 1) / step_size⌋
+    exponential    α = α₀ · γ^(e − 1)
+    warmup_linear  α = α₀ · t / T_w for the first T_w steps, then falling linearly to 0 at the
+                   last step (T_w = warmup_epochs × steps per epoch)
+    """
+
+    name: str
+    lr: float
+    gamma: float = 0.5
+    step_size: int = 5
+    warmup_epochs: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.name not in SCHEDULES:
+            raise ValueError(f"unknown schedule '{self.name}'; choose from {', '.join(SCHEDULES)}")
+
+    def at(self, step: int, epoch: int, steps_per_epoch: int, epochs: int) -> float:
+        if self.name == "constant":
+            return self.lr
+        if self.name == "step":
+            return self.lr * self.gamma ** ((epoch - 1) // self.step_size)
+        if self.name == "exponential":
+            return self.lr * self.gamma ** (epoch - 1)
+        warmup = max(1, round(self.warmup_epochs * steps_per_epoch))
+        total = max(warmup + 1, epochs * steps_per_epoch)
+        if step < warmup:
+            return self.lr * (step + 1) / warmup
+        return self.lr * max(0.0, (total - step) / (total - warmup))
