@@ -117,3 +117,30 @@ def test_a_crafted_pickle_inside_the_npz_never_runs(tmp_path):
     with pytest.raises(UserError, match=r"never unpickles|not a"):
         load_model(path)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda a: a.update(extra=np.zeros(3)), "unexpected arrays extra"),
+        (_meta_edit(lambda m: m.pop("shapes")), "'shapes' is missing"),
+        (_meta_edit(lambda m: m.update(tags="O B-PER")), "'tags' is missing or not a JSON list"),
+        (_meta_edit(lambda m: m.update(lowercase="yes")), "'lowercase'"),
+        (_meta_edit(lambda m: m.update(activation={"name": "softplus"})), "unknown activation"),
+        (_meta_edit(lambda m: m.update(head="crf")), "unknown head"),
+    ],
+)
+def test_malformed_metadata_and_extra_arrays_are_rejected(tmp_path, change, message):
+    with pytest.raises(UserError, match=message):
+        load_model(_rewrite(tmp_path, change))
+
+
+def test_shapes_that_agree_with_lying_metadata_but_not_with_each_other(tmp_path):
+    def shrink_u(arrays):  # U loses a column, and the metadata is edited to match
+        arrays["U"] = arrays["U"][:, :-1]
+        meta = json.loads(arrays["metadata"].tobytes())
+        meta["shapes"]["U"] = list(arrays["U"].shape)
+        arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+
+    with pytest.raises(UserError, match="do not fit together"):
+        load_model(_rewrite(tmp_path, shrink_u))

@@ -58,7 +58,8 @@ def load_checkpoint(path: str | Path):
     arrays = read_arrays(path)
     if "training_state" not in arrays:
         raise UserError("not a training checkpoint (no training state)", path)
-    model = model_from_arrays(arrays, path)
+    extra = {"training_state", "order", *(k for k in arrays if k.startswith("velocity."))}
+    model = model_from_arrays(arrays, path, frozenset(extra))
     try:
         state = TrainingState(**array_json(arrays["training_state"]))
     except (TypeError, ValueError) as error:

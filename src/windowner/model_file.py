@@ -18,6 +18,7 @@ import numpy as np
 
 from windowner import __version__
 from windowner.atomic import atomic_write
+from windowner.casing import CASING_CLASSES
 from windowner.errors import UserError
 from windowner.model.activations import get_activation
 from windowner.model.network import PARAM_NAMES, WindowNetwork
@@ -25,6 +26,7 @@ from windowner.vocabulary import Vocabulary
 
 FORMAT = "windowner-model"
 FORMAT_VERSION = 1
+MODEL_ARRAYS = (*PARAM_NAMES, "vocabulary", "metadata")
 
 
 @dataclass
@@ -60,7 +62,7 @@ def save_model(path: str | Path, model: Model, extra: dict[str, np.ndarray] | No
 
 def load_model(path: str | Path) -> Model:
     """Read and validate a model file; anything wrong with it is a UserError naming the file."""
-    return _model_from_arrays(read_arrays(path), path)
+    return model_from_arrays(read_arrays(path), path)
 
 
 def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
@@ -76,18 +78,24 @@ def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
         raise UserError(f"not a windowner model ({_reason(error)})", path) from None
 
 
-def model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
-    """Check the arrays of a model file against its metadata and build the Model."""
-    return _model_from_arrays(arrays, path)
+def model_from_arrays(
+    arrays: dict[str, np.ndarray], path: str | Path, extra: frozenset[str] = frozenset()
+) -> Model:
+    """Check the arrays of a model file against its metadata and each other, build the Model.
 
+    Arrays other than the model's are refused unless named in `extra` (checkpoints carry
+    training state beside the model).
+    """
 
-def _model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
     def bad(why: str) -> UserError:
         return UserError(f"not a valid windowner model: {why}", path)
 
-    missing = [n for n in (*PARAM_NAMES, "vocabulary", "metadata") if n not in arrays]
+    missing = [n for n in MODEL_ARRAYS if n not in arrays]
     if missing:
         raise bad(f"missing arrays {', '.join(missing)}")
+    unexpected = sorted(n for n in arrays if n not in MODEL_ARRAYS and n not in extra)
+    if unexpected:
+        raise bad(f"unexpected arrays {', '.join(unexpected)}")
     try:
         metadata = json.loads(_text(arrays["metadata"]))
         words = _text(arrays["vocabulary"]).split("\n")
@@ -100,27 +108,66 @@ def _model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model
             f"format version {metadata.get('format_version')!r}; this windowner "
             f"({__version__}) reads version {FORMAT_VERSION}"
         )
+    problem = _metadata_problem(metadata)
+    if problem:
+        raise bad(problem)
     params = {}
     for name in PARAM_NAMES:
         array = arrays[name]
-        if array.dtype != np.float32 or list(array.shape) != metadata["shapes"].get(name):
+        expected = metadata["shapes"].get(name)
+        if array.dtype != np.float32 or list(array.shape) != expected:
             raise bad(
                 f"array {name} is {array.dtype} {array.shape}, expected float32 "
-                f"{tuple(metadata['shapes'].get(name) or ())}"
+                f"{tuple(expected or ())}"
             )
         params[name] = array
-    if len(words) != params["E"].shape[0]:
-        raise bad(f"{len(words)} vocabulary words for {params['E'].shape[0]} embedding rows")
-    if len(metadata["tags"]) != params["U"].shape[0]:
-        raise bad(f"{len(metadata['tags'])} tags for {params['U'].shape[0]} output rows")
     try:
         activation = get_activation(**metadata["activation"])
         network = WindowNetwork(params, activation, metadata.get("head", "softmax"))
     except (ValueError, TypeError) as error:
-        raise bad(str(error)) from None
-    return Model(
-        network, Vocabulary(words, bool(metadata["lowercase"])), metadata["tags"], metadata
-    )
+        raise bad(f"activation or head: {error}") from None
+    problem = _shape_problem(params, activation.gated, len(words), len(metadata["tags"]))
+    if problem:
+        raise bad(problem)
+    vocabulary = Vocabulary(words, metadata["lowercase"])
+    return Model(network, vocabulary, metadata["tags"], metadata)
+
+
+# What the metadata must hold, and of which JSON type, before anything reads it.
+_METADATA_TYPES = {"shapes": dict, "tags": list, "lowercase": bool, "activation": dict}
+
+
+def _metadata_problem(metadata: dict) -> str | None:
+    for key, kind in _METADATA_TYPES.items():
+        if not isinstance(metadata.get(key), kind):
+            return f"metadata '{key}' is missing or not a JSON {kind.__name__}"
+    if not all(isinstance(tag, str) for tag in metadata["tags"]) or not metadata["tags"]:
+        return "metadata 'tags' must be a non-empty list of strings"
+    if "decode" in metadata and metadata["decode"] not in ("greedy", "viterbi"):
+        return f"unknown decoding {metadata['decode']!r}"
+    return None
+
+
+def _shape_problem(params: dict[str, np.ndarray], gated: bool, words: int, tags: int):
+    """The arrays must fit together, whatever the metadata claims: E (V, d), C (K, k),
+    W (H', n(d+k)) with n odd, b (H',), U (T, H) with H' = H (2H gated), c (T,)."""
+    E, C, W, b, U, c = (params[n] for n in PARAM_NAMES)
+    if E.ndim != 2 or C.ndim != 2 or W.ndim != 2 or U.ndim != 2 or b.ndim != 1 or c.ndim != 1:
+        return "E, C, W and U must be matrices, b and c vectors"
+    if E.shape[0] != words:
+        return f"{words} vocabulary words for {E.shape[0]} embedding rows"
+    if C.shape[0] != len(CASING_CLASSES):
+        return f"{C.shape[0]} casing rows, expected {len(CASING_CLASSES)}"
+    width = E.shape[1] + C.shape[1]
+    positions, remainder = divmod(W.shape[1], width) if width else (0, 1)
+    if remainder or positions % 2 == 0:
+        return f"W has {W.shape[1]} columns: not an odd number of windows of {width}"
+    hidden = W.shape[0] // 2 if gated else W.shape[0]
+    if b.shape[0] != W.shape[0] or U.shape[1] != hidden or (gated and W.shape[0] % 2):
+        return f"b {b.shape}, W {W.shape} and U {U.shape} do not fit together"
+    if U.shape[0] != tags or c.shape[0] != tags:
+        return f"{tags} tags for {U.shape[0]} output rows and {c.shape[0]} biases"
+    return None
 
 
 def json_array(value: Any) -> np.ndarray:
