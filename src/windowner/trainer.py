@@ -203,26 +203,14 @@ def _loop(run: _Run, state: TrainingState, order, log, progress: bool) -> TrainR
                 run, state, order, epoch, steps_per_epoch, interrupted, progress
             )
             if finished is None:  # interrupted mid-epoch: checkpoint where we are
-                save_checkpoint(
-                    out / CHECKPOINT_FILE,
-                    run.model,
-                    _with_rng(state, run.rng),
-                    run.optimizer.velocity,
-                    order,
-                )
+                _checkpoint(run, state, order)
                 raise Interrupted(out, interrupted[0])
             if not finished:  # a non-finite loss
                 order = _recover(run, state, snapshot, epoch, log)
                 continue
             order = None
             stopped_early = _end_epoch(run, state, epoch, log)
-            save_checkpoint(
-                out / CHECKPOINT_FILE,
-                run.model,
-                _with_rng(state, run.rng),
-                run.optimizer.velocity,
-                None,
-            )
+            _checkpoint(run, state, None)
             if interrupted:
                 raise Interrupted(out, interrupted[0])
             if stopped_early:
@@ -394,9 +382,10 @@ def _signals_raise_interrupt() -> Iterator[list[str]]:
             signal.signal(s, h)
 
 
-def _with_rng(state: TrainingState, rng: np.random.Generator) -> TrainingState:
-    state.rng = rng.bit_generator.state
-    return state
+def _checkpoint(run: _Run, state: TrainingState, order: np.ndarray | None) -> None:
+    """Save what the next step depends on; `order` only when stopping mid-epoch."""
+    state.rng = run.rng.bit_generator.state
+    save_checkpoint(run.out / CHECKPOINT_FILE, run.model, state, run.optimizer.velocity, order)
 
 
 def _targets(corpus: Corpus, tags: list[str], head: str, only_type: str) -> np.ndarray:
