@@ -1,15 +1,22 @@
-"""Read CoNLL-style NER files: one token per line, token first and tag last, blank lines between
-sentences, `-DOCSTART-` lines between documents."""
+"""Read CoNLL-style NER files: one token per line, token first and tag last by default, blank
+lines between sentences, `-DOCSTART-` lines between documents.
+
+Tags may be written in IOB1, IOB2, IOBES, BILOU or IO; the scheme is detected from the whole file
+(or given) and every sentence is stored in IOB2 (see windowner.tags).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from windowner.errors import UserError
-from windowner.tags import parse_tag, spans, to_iob2
+from windowner.tags import SchemeError, detect_scheme, parse_tag, resolve_scheme, spans, to_iob2
 
 DOCSTART = "-DOCSTART-"
+# --delimiter names -> str.split's separator (None: any run of whitespace).
+DELIMITERS = {"whitespace": None, "tab": "\t"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +29,12 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Corpus:
-    """The sentences of one file, in file order."""
+    """The sentences of one file, in file order, and the tag scheme the file was written in."""
 
     path: str
     sentences: list[Sentence]
     documents: int
+    scheme: str = "iob2"
 
     @property
     def tokens(self) -> int:
@@ -44,56 +52,139 @@ class Corpus:
         entities = ", ".join(f"{t} {n:,}" for t, n in self.entity_counts().items())
         return (
             f"{self.path}: {len(self.sentences):,} sentences, {self.tokens:,} tokens, "
-            f"{self.documents:,} documents; entities {entities or 'none'}"
+            f"{self.documents:,} documents; entities {entities or 'none'}; "
+            f"tags {self.scheme.upper()}"
         )
 
 
-def read_conll(path: str | Path) -> Corpus:
+def read_conll(
+    path: str | Path,
+    *,
+    columns: tuple[int, int] | None = None,
+    delimiter: str | None = None,
+    scheme: str | None = None,
+) -> Corpus:
     """Parse a CoNLL file; every problem is a UserError naming the file and line.
 
-    Accepts IOB1 and IOB2 tags (converted to IOB2), any whitespace between columns, CRLF line
-    ends, a UTF-8 byte-order mark and a missing final newline.
+    `columns` is (token, tag), 0-based, negative from the end; default (0, -1). `delimiter` is
+    "whitespace" (the default: any run of spaces or tabs) or "tab" (tokens may hold spaces).
+    `scheme` forces a tag scheme; by default it is detected from the whole file. Accepts CRLF
+    line ends, a UTF-8 byte-order mark, several or whitespace-only blank lines, `-DOCSTART-`
+    lines with or without a blank line after them and a missing final newline; `#` is a token.
     """
+    token_column, tag_column = (0, -1) if columns is None else columns
+    separator = resolve_delimiter(delimiter)
+    forced = resolve_scheme_option(scheme)
     text = _read_text(path)
-    sentences: list[Sentence] = []
+    raw: list[tuple[tuple[str, ...], list[str]]] = []
+    first_line: dict[str, int] = {}  # each distinct tag -> the line it first appears on
     tokens: list[str] = []
     tags: list[str] = []
     documents = 0
-    columns = None  # the column count of the first token line; every line must agree
+    columns_seen = None  # the column count of the first token line; every line must agree
 
     def close_sentence() -> None:
         if tokens:
-            sentences.append(Sentence(tuple(tokens), tuple(to_iob2(tags))))
+            raw.append((tuple(tokens), tags.copy()))
             tokens.clear()
             tags.clear()
 
     for number, line in enumerate(text.split("\n"), start=1):
-        fields = line.split()
-        if not fields:
+        fields = line.split(separator)
+        if separator is not None:
+            fields = [field.strip() for field in fields]
+        if not line.strip():
             close_sentence()
             continue
-        if fields[0] == DOCSTART:
+        if fields[0] == DOCSTART or line.split()[0] == DOCSTART:
             close_sentence()
+            if documents == 0 and raw:
+                documents = 1  # the sentences before the first -DOCSTART- are a document too
             documents += 1
             continue
         if len(fields) < 2:
-            raise UserError(f"expected 'token ... tag', got {len(fields)} column", path, number)
-        if columns is None:
-            columns = len(fields)
-        elif len(fields) != columns:
+            hint = " (--delimiter tab: columns are separated by tabs)" if separator else ""
             raise UserError(
-                f"expected {columns} columns like the lines before, got {len(fields)}", path, number
+                f"expected 'token ... tag', got {len(fields)} column{hint}", path, number
             )
-        try:
-            parse_tag(fields[-1])
-        except ValueError as error:
-            raise UserError(str(error), path, number) from None
-        tokens.append(fields[0])
-        tags.append(fields[-1])
+        if columns_seen is None:
+            columns_seen = len(fields)
+            _check_columns(token_column, tag_column, columns_seen, path, number)
+        elif len(fields) != columns_seen:
+            raise UserError(
+                f"expected {columns_seen} columns like the lines before, got {len(fields)}",
+                path,
+                number,
+            )
+        token, tag = fields[token_column], fields[tag_column]
+        if not token:
+            raise UserError(f"empty token in column {token_column}", path, number)
+        first_line.setdefault(tag, number)
+        tokens.append(token)
+        tags.append(tag)
     close_sentence()
-    if not sentences:
+    if not raw:
         raise UserError("no sentences found (is this a CoNLL file?)", path)
-    return Corpus(str(path), sentences, max(documents, 1))
+
+    def error_at(message: str, tag: str) -> UserError:
+        return UserError(message, path, first_line.get(tag))
+
+    return build_corpus(str(path), raw, max(documents, 1), forced, error_at)
+
+
+def build_corpus(
+    path: str,
+    raw: Sequence[tuple[Sequence[str], Sequence[str]]],
+    documents: int,
+    scheme: str | None,
+    error_at: Callable[[str, str], UserError],
+) -> Corpus:
+    """Sentences of (tokens, raw tags) -> a Corpus in IOB2; the scheme is detected if None.
+
+    `error_at(message, tag)` makes the UserError for a bad tag, pointing at where it occurs.
+    """
+    if scheme is None:
+        try:
+            scheme = detect_scheme(tags for _, tags in raw)
+        except SchemeError as error:
+            raise error_at(str(error), error.tag) from None
+    for tag in sorted({tag for _, tags in raw for tag in tags}):
+        try:
+            parse_tag(tag, scheme)
+        except ValueError as error:
+            raise error_at(f"{error} ({scheme.upper()} tags)", tag) from None
+    sentences = [Sentence(tuple(tokens), tuple(to_iob2(tags, scheme))) for tokens, tags in raw]
+    return Corpus(path, sentences, documents, scheme)
+
+
+def resolve_delimiter(name: str | None) -> str | None:
+    """'whitespace' (or None) -> None, 'tab' (or a tab character) -> '\\t'; else UserError."""
+    if name is None or name == "\t":
+        return name
+    if name.lower() not in DELIMITERS:
+        raise UserError(f"unknown delimiter '{name}': expected {' or '.join(DELIMITERS)}")
+    return DELIMITERS[name.lower()]
+
+
+def resolve_scheme_option(name: str | None) -> str | None:
+    """--scheme: None or 'auto' -> None (detect), else the canonical scheme; else UserError."""
+    if name is None or name.lower() == "auto":
+        return None
+    try:
+        return resolve_scheme(name)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def _check_columns(token: int, tag: int, count: int, path: str | Path, line: int) -> None:
+    for name, column in (("token", token), ("tag", tag)):
+        if not -count <= column < count:
+            raise UserError(
+                f"{name} column {column} asked for, but the lines have {count} columns "
+                f"(0 to {count - 1})",
+                path,
+                line,
+            )
 
 
 def _read_text(path: str | Path) -> str:

