@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,12 @@ import pytest
 from windowner.config import load_config
 from windowner.conll import read_conll
 from windowner.vectors import load_vectors
+
+# No network here, and no writing into the user's cache: set before anything imports datasets,
+# and inherited by the commands the tests run.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("WINDOWNER_CACHE", tempfile.mkdtemp(prefix="windowner-test-cache-"))
 
 ROOT = Path(__file__).resolve().parent.parent
 CONLL = ROOT / "data" / "conll2003"

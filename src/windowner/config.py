@@ -21,6 +21,11 @@ class DataConfig:
     train: str = ""  # CoNLL file to train on
     dev: str = ""  # CoNLL file that selects the best epoch
     test: str = ""  # CoNLL file reported once, at the end ("" to skip)
+    # Each of train/dev/test may also be hf:NAME[:CONFIG][@SPLIT], a .parquet/.jsonl/.arrow file
+    # or a save_to_disk folder with tokens and ner_tags.
+    columns: str = ""  # "TOKEN,TAG" columns (0-based numbers, or dataset names); "" = first,last
+    delimiter: str = "whitespace"  # or "tab", for tokens that contain spaces
+    scheme: str = "auto"  # tag scheme: auto, iob1, iob2, iobes, bilou or io
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,10 @@ class VectorsConfig:
     spec: str = "glove-6b-50d"  # packaged GloVe 6B 50d, or a GloVe/word2vec/gensim file
     freeze: bool = False  # True: keep the embedding rows fixed (no fine-tuning)
     min_count: int = 2  # a training word the vectors lack gets its own row from this count
+    max_vectors: int = (
+        0  # keep only the N most frequent pretrained words (+ training words); 0 = all
+    )
+    lookup: tuple = ("exact", "lower", "digits")  # how a token finds its row, tried in order
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,16 @@ _RANGES = {
     ("model", "beta"): (lambda v: v > 0, "greater than 0"),
     ("model", "decode"): (lambda v: v in ("greedy", "viterbi"), "'greedy' or 'viterbi'"),
     ("vectors", "min_count"): (lambda v: v >= 1, "at least 1"),
+    ("vectors", "max_vectors"): (lambda v: v >= 0, "0 or more"),
+    ("vectors", "lookup"): (
+        lambda v: bool(v) and all(step in ("exact", "lower", "digits") for step in v),
+        "a non-empty list of exact, lower, digits",
+    ),
+    ("data", "delimiter"): (lambda v: v in ("whitespace", "tab"), "'whitespace' or 'tab'"),
+    ("data", "scheme"): (
+        lambda v: v.lower() in ("auto", "iob1", "iob2", "bio", "iobes", "bioes", "bilou", "io"),
+        "auto, iob1, iob2, iobes, bilou or io",
+    ),
     ("model", "window"): (lambda v: v >= 1, "at least 1"),
     ("model", "hidden"): (lambda v: v >= 1, "at least 1"),
     ("model", "casing_dim"): (lambda v: v >= 0, "0 or more"),
@@ -175,6 +194,8 @@ def _build(cls, raw: dict[str, Any], source: str, prefix: str):
 
 
 def _check_value(key: str, value: Any, expected: type, source: str) -> Any:
+    if expected is tuple and isinstance(value, list):  # TOML arrays arrive as lists
+        value = tuple(value)
     ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True
@@ -193,4 +214,6 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return repr(value)

@@ -48,6 +48,7 @@ def save_model(path: str | Path, model: Model, extra: dict[str, np.ndarray] | No
         "windowner_version": __version__,
         "tags": model.tags,
         "lowercase": model.vocabulary.lowercase,
+        "vocabulary": model.vocabulary.settings(),
         "activation": model.network.activation.params(),
         "head": model.network.head,
         "shapes": {name: list(model.network.params[name].shape) for name in PARAM_NAMES},
@@ -129,7 +130,11 @@ def model_from_arrays(
     problem = _shape_problem(params, activation.gated, len(words), len(metadata["tags"]))
     if problem:
         raise bad(problem)
-    vocabulary = Vocabulary(words, metadata["lowercase"])
+    try:
+        settings = metadata.get("vocabulary") or {"lowercase": metadata["lowercase"]}
+        vocabulary = Vocabulary.from_settings(words, settings)
+    except (ValueError, TypeError, AttributeError) as error:
+        raise bad(f"vocabulary settings: {error}") from None
     return Model(network, vocabulary, metadata["tags"], metadata)
 
 

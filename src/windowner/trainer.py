@@ -23,7 +23,8 @@ from windowner.atomic import link_or_copy, write_text
 from windowner.casing import CASING_CLASSES
 from windowner.checkpoint import CHECKPOINT_FILE, TrainingState, load_checkpoint, save_checkpoint
 from windowner.config import Config, load_config
-from windowner.conll import Corpus, read_conll
+from windowner.conll import Corpus
+from windowner.data_sources import ROLE_SPLITS, parse_columns, read_corpus
 from windowner.errors import UserError
 from windowner.evaluation import Scores, TokenScores
 from windowner.model.activations import get_activation
@@ -124,9 +125,9 @@ def resume(out: str | Path, *, log: Callable[[str], None] = print, progress: boo
 def _prepare(config: Config, out: Path, log, model: Model | None = None) -> _Run:
     """Read the data and build (or take) the model, the targets and the optimiser."""
     rng = np.random.default_rng(config.training.seed)
-    train_data = read_conll(config.data.train)
-    dev_data = read_conll(config.data.dev)
-    test_data = read_conll(config.data.test) if config.data.test else None
+    train_data = read_data(config, "train")
+    dev_data = read_data(config, "dev")
+    test_data = read_data(config, "test") if config.data.test else None
     for corpus in (train_data, dev_data, test_data):
         if corpus is not None:
             log(corpus.summary())
@@ -153,14 +154,17 @@ def _new_model(config: Config, train_data: Corpus, rng: np.random.Generator, log
         raise UserError(f"no '{only_type}' entities in the training data; it has {known}")
     tags = [only_type] if only_type else _tag_set(train_data)
 
-    vectors = load_vectors(config.vectors.spec)
+    v = config.vectors
+    vectors = load_vectors(v.spec, log=log)
     train_tokens = [t for s in train_data.sentences for t in s.tokens]
-    vocabulary, E = build_vocabulary(vectors, train_tokens, rng, config.vectors.min_count)
+    vocabulary, E = build_vocabulary(
+        vectors, train_tokens, rng, v.min_count, lookup=v.lookup, max_vectors=v.max_vectors or None
+    )
     log(
         f"vectors {vectors.spec}: {len(vectors.words):,} words × {vectors.dim}; vocabulary "
-        f"{len(vocabulary):,} rows; out-of-vocabulary tokens: train "
-        f"{vocabulary.oov_rate(train_tokens):.2%}"
+        f"{len(vocabulary):,} rows; lookup {' → '.join(v.lookup)}"
     )
+    log(f"train {vocabulary.coverage(train_tokens).summary()}")
     m = config.model
     activation = get_activation(
         m.activation, **{k: getattr(m, k) for k in _activation_keys(m.activation)}
@@ -180,6 +184,7 @@ def _new_model(config: Config, train_data: Corpus, rng: np.random.Generator, log
     metadata = {
         "config": config.to_dict(),
         "decode": m.decode,
+        "scheme": train_data.scheme,
         "seed": config.training.seed,
         "data_sha256": data_hashes(paths),
         "versions": package_versions(),
@@ -402,6 +407,18 @@ def _targets(corpus: Corpus, tags: list[str], head: str, only_type: str) -> np.n
     if head == "sigmoid":
         return np.eye(len(tags), dtype=np.float32)[y]
     return y
+
+
+def read_data(config: Config, role: str) -> Corpus:
+    """The train, dev or test data the config names, in whichever format it is."""
+    d = config.data
+    return read_corpus(
+        getattr(d, role),
+        split=ROLE_SPLITS[role],
+        columns=parse_columns(d.columns) if d.columns else None,
+        delimiter=d.delimiter,
+        scheme=d.scheme,
+    )
 
 
 def _activation_keys(name: str) -> tuple[str, ...]:

@@ -16,7 +16,10 @@ app = make_app("Score a model on labelled CoNLL data (entity-level, as conlleval
 @app.command()
 def main(
     model: Annotated[Path, typer.Argument(help="Model file (.npz) written by ner-train.")],
-    data: Annotated[Path, typer.Argument(help="Labelled CoNLL file.")],
+    data: Annotated[
+        str,
+        typer.Argument(help="Labelled data: CoNLL file, hf:NAME[@SPLIT], parquet/jsonl/arrow."),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     decode: Annotated[
         Optional[str],
@@ -28,25 +31,46 @@ def main(
         Optional[Path],
         typer.Option(help="Write 'token gold predicted' lines that conlleval can re-score."),
     ] = None,
+    out_scheme: Annotated[
+        str, typer.Option(help="Tag scheme of --output: iob2, iob1, iobes, bilou or io.")
+    ] = "iob2",
+    columns: Annotated[
+        Optional[str], typer.Option(help="TOKEN,TAG columns (numbers, or dataset names).")
+    ] = None,
+    delimiter: Annotated[str, typer.Option(help="whitespace, or tab.")] = "whitespace",
+    scheme: Annotated[str, typer.Option(help="Tag scheme of DATA, or auto.")] = "auto",
 ) -> None:
     """Entity-level precision, recall and F1 (overall and per type) and token accuracy."""
     with user_errors():
         from windowner.atomic import atomic_write
-        from windowner.conll import read_conll
+        from windowner.data_sources import parse_columns, read_corpus
+        from windowner.errors import UserError
         from windowner.evaluation import TokenScores, format_report, format_token_report
         from windowner.model_file import load_model
         from windowner.scoring import evaluate
+        from windowner.tags import convert, resolve_scheme
 
         loaded = load_model(model)
-        corpus = read_conll(data)
+        try:
+            out_scheme = resolve_scheme(out_scheme)
+        except ValueError as error:
+            raise UserError(f"--out-scheme: {error}") from None
+        corpus = read_corpus(
+            data,
+            split="test",
+            columns=parse_columns(columns) if columns else None,
+            delimiter=delimiter,
+            scheme=scheme,
+        )
         decoders = ("greedy", "viterbi") if decode == "both" else (decode,)
         results = {name: evaluate(loaded, corpus, name) for name in decoders}
         if output is not None:
             _, predicted = results[decoders[-1]]
             with atomic_write(output, "w", encoding="utf-8") as f:
                 for sentence, tags in zip(corpus.sentences, predicted, strict=True):
+                    gold = convert(list(sentence.tags), out_scheme)
                     for token, gold_tag, tag in zip(
-                        sentence.tokens, sentence.tags, tags, strict=True
+                        sentence.tokens, gold, convert(tags, out_scheme), strict=True
                     ):
                         f.write(f"{token} {gold_tag} {tag}\n")
                     f.write("\n")

@@ -18,7 +18,11 @@ FLAG_KEYS = {
     "train": "data.train",
     "dev": "data.dev",
     "test": "data.test",
+    "columns": "data.columns",
+    "delimiter": "data.delimiter",
+    "scheme": "data.scheme",
     "vectors": "vectors.spec",
+    "max_vectors": "vectors.max_vectors",
     "out": "out",
     "epochs": "training.epochs",
     "patience": "training.patience",
@@ -49,8 +53,27 @@ def main(
     train: Annotated[Optional[str], typer.Option(help="Training data (CoNLL).")] = None,
     dev: Annotated[Optional[str], typer.Option(help="Dev data: selects the best epoch.")] = None,
     test: Annotated[Optional[str], typer.Option(help="Test data: scored once at the end.")] = None,
+    columns: Annotated[
+        Optional[str],
+        typer.Option(help="TOKEN,TAG columns: 0-based numbers, or a dataset's column names."),
+    ] = None,
+    delimiter: Annotated[
+        Optional[str], typer.Option(help="whitespace, or tab (tokens with spaces).")
+    ] = None,
+    scheme: Annotated[
+        Optional[str], typer.Option(help="Tag scheme: auto, iob1, iob2, iobes, bilou or io.")
+    ] = None,
     vectors: Annotated[
-        Optional[str], typer.Option(help="'glove-6b-50d' or a GloVe/word2vec/gensim file.")
+        Optional[str],
+        typer.Option(help="glove-6b-50d, a GloVe/word2vec/gensim file, or gensim:NAME."),
+    ] = None,
+    max_vectors: Annotated[
+        Optional[int],
+        typer.Option(help="Keep the N most frequent pretrained words plus the training words."),
+    ] = None,
+    lookup: Annotated[
+        Optional[str],
+        typer.Option(help="How a token finds its vector, in order: e.g. exact,lower,digits."),
     ] = None,
     out: Annotated[Optional[str], typer.Option(help="Output folder for model and metrics.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Most passes over the data.")] = None,
@@ -128,6 +151,8 @@ def main(
             flags = {key: given[flag] for flag, key in FLAG_KEYS.items()}
             if freeze_embeddings:
                 flags["vectors.freeze"] = True
+            if lookup is not None:
+                flags["vectors.lookup"] = [step.strip() for step in lookup.split(",")]
             overrides.update({key: value for key, value in flags.items() if value is not None})
             resolved = load_config(config, overrides)
             if seeds is not None:
