@@ -37,6 +37,7 @@ class VectorsConfig:
         0  # keep only the N most frequent pretrained words (+ training words); 0 = all
     )
     lookup: tuple = ("exact", "lower", "digits")  # how a token finds its row, tried in order
+    skip_bad_lines: bool = False  # leave out (and count) malformed vector lines instead of failing
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Tags may be written in IOB1, IOB2, IOBES, BILOU or IO; the scheme is detected fr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,11 @@ from windowner.tags import SchemeError, detect_scheme, parse_tag, resolve_scheme
 DOCSTART = "-DOCSTART-"
 # --delimiter names -> str.split's separator (None: any run of whitespace).
 DELIMITERS = {"whitespace": None, "tab": "\t"}
+# Columns are split at runs of spaces and tabs only: other whitespace (a no-break space) is text.
+_SPACES = re.compile(r"[ \t]+")
+# Characters no CoNLL text holds: C0/C1 controls except tab, DEL and the Unicode line breaks.
+# A NUL means a binary file; the others would be read as column or line breaks by some tools.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,8 @@ def read_conll(
     `scheme` forces a tag scheme; by default it is detected from the whole file. Accepts CRLF
     line ends, a UTF-8 byte-order mark, several or whitespace-only blank lines, `-DOCSTART-`
     lines with or without a blank line after them and a missing final newline; `#` is a token.
+    Columns are split at spaces and tabs only, so a no-break space stays inside its field; a
+    NUL byte or another control character is an error (a binary or damaged file).
     """
     token_column, tag_column = (0, -1) if columns is None else columns
     separator = resolve_delimiter(delimiter)
@@ -90,12 +98,10 @@ def read_conll(
             tags.clear()
 
     for number, line in enumerate(text.split("\n"), start=1):
-        fields = line.split(separator)
-        if separator is not None:
-            fields = [field.strip() for field in fields]
         if not line.strip():
             close_sentence()
             continue
+        fields = _split(line, separator)
         if fields[0] == DOCSTART or line.split()[0] == DOCSTART:
             close_sentence()
             if documents == 0 and raw:
@@ -117,7 +123,7 @@ def read_conll(
                 number,
             )
         token, tag = fields[token_column], fields[tag_column]
-        if not token:
+        if not token.strip():
             raise UserError(f"empty token in column {token_column}", path, number)
         first_line.setdefault(tag, number)
         tokens.append(token)
@@ -196,9 +202,29 @@ def _read_text(path: str | Path) -> str:
         raise UserError("is a directory, expected a CoNLL file", path) from None
     except OSError as error:
         raise UserError(f"cannot read: {error.strerror}", path) from None
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise UserError("a NUL byte: a binary file, or text not in UTF-8 (UTF-16?)", path, line)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise UserError("not valid UTF-8 text", path, line) from None
-    return text.replace("\r", "")
+    # Universal line ends: CRLF and a lone CR (old Mac files) end a line, as LF does.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    control = _CONTROL.search(text)
+    if control is not None:
+        line = text.count("\n", 0, control.start()) + 1
+        code = f"U+{ord(control.group()):04X}"
+        raise UserError(f"control character {code}: not CoNLL text", path, line)
+    return text
+
+
+def _split(line: str, separator: str | None) -> list[str]:
+    """A line's fields: split at runs of spaces and tabs, or at each tab (fields stripped)."""
+    if separator is not None:
+        return [field.strip(" ") for field in line.split(separator)]
+    if line.isascii():
+        return line.split()  # the same split, faster
+    return _SPACES.split(line.strip(" \t"))

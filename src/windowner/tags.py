@@ -73,14 +73,16 @@ def parse_tag(tag: str, scheme: str | None = None) -> tuple[str, str]:
     The type is everything after the first hyphen, as in conlleval ('B-ORG-X' -> ('B', 'ORG-X')).
     `scheme` None accepts every prefix (B, I, E, S, L, U); a scheme accepts only its own, and
     "io" reads a bare type as I: 'PER' -> ('I', 'PER'). Raises ValueError for anything else:
-    empty type ('B-'), unknown prefix ('X-PER', 'O-PER'), whitespace anywhere.
+    empty type ('B-'), unknown prefix ('X-PER', 'O-PER'), whitespace or a control
+    character anywhere.
     Results are cached: a corpus has a handful of distinct tags.
     """
     if tag == OUTSIDE:
         return OUTSIDE, ""
     prefix, hyphen, label = tag.partition("-")
-    # tag.split() == [tag] holds exactly when tag is non-empty and has no whitespace.
-    well_formed = tag.split() == [tag]
+    # tag.split() == [tag] holds exactly when tag is non-empty and has no whitespace;
+    # isprintable() also rules out control characters (a NUL, an escape).
+    well_formed = tag.split() == [tag] and tag.isprintable()
     if scheme == "io" and well_formed and prefix not in _ALL_PREFIXES - {"I"}:
         if prefix != "I" or not hyphen:
             return "I", tag  # a bare type, hyphens and all ('WORK-OF-ART')

@@ -155,7 +155,7 @@ def _new_model(config: Config, train_data: Corpus, rng: np.random.Generator, log
     tags = [only_type] if only_type else _tag_set(train_data)
 
     v = config.vectors
-    vectors = load_vectors(v.spec, log=log)
+    vectors = load_vectors(v.spec, log=log, skip_bad_lines=v.skip_bad_lines)
     train_tokens = [t for s in train_data.sentences for t in s.tokens]
     vocabulary, E = build_vocabulary(
         vectors, train_tokens, rng, v.min_count, lookup=v.lookup, max_vectors=v.max_vectors or None

@@ -71,6 +71,14 @@ def main(
         Optional[int],
         typer.Option(help="Keep the N most frequent pretrained words plus the training words."),
     ] = None,
+    skip_bad_lines: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad-lines",
+            help="Leave out and count vector lines with a wrong dimension, a non-number, "
+            "NaN/inf or a repeated word.",
+        ),
+    ] = False,
     lookup: Annotated[
         Optional[str],
         typer.Option(help="How a token finds its vector, in order: e.g. exact,lower,digits."),
@@ -151,6 +159,8 @@ def main(
             flags = {key: given[flag] for flag, key in FLAG_KEYS.items()}
             if freeze_embeddings:
                 flags["vectors.freeze"] = True
+            if skip_bad_lines:
+                flags["vectors.skip_bad_lines"] = True
             if lookup is not None:
                 flags["vectors.lookup"] = [step.strip() for step in lookup.split(",")]
             overrides.update({key: value for key, value in flags.items() if value is not None})
