@@ -54,30 +54,6 @@ def test_eval_text_report_and_output_file(trained, conll_dir, tmp_path):
     assert lines[0].split()[:2] == ["CRICKET", "O"] and len(lines[0].split()) == 3
 
 
-def test_tag_finds_people_and_a_place_with_offsets(trained):
-    text = "Angela Merkel met Emmanuel Macron in Paris on Tuesday."
-    result = run("ner-tag", trained / "model.npz", "-", "--format", "jsonl", stdin=text + "\n")
-    assert result.returncode == 0, result.stderr
-    record = json.loads(result.stdout)
-    assert record["text"] == text
-    found = [(e["label"], e["text"]) for e in record["entities"]]
-    assert found == [("PER", "Angela Merkel"), ("PER", "Emmanuel Macron"), ("LOC", "Paris")]
-    assert all(text[e["start"] : e["end"]] == e["text"] for e in record["entities"])
-
-
-def test_tag_formats_and_output_file(trained, tmp_path):
-    source = tmp_path / "news.txt"
-    source.write_text("Angela Merkel met Emmanuel Macron in Paris.\n\nShares of Apple rose.\n")
-    inline = run("ner-tag", trained / "model.npz", source, "--format", "inline")
-    assert inline.stdout.splitlines()[0].startswith("[PER Angela Merkel] met [PER Emmanuel Macron]")
-    assert len(inline.stdout.splitlines()) == 3  # one line out per line in
-    output = tmp_path / "tagged.conll"
-    conll = run("ner-tag", trained / "model.npz", source, "--format", "conll", "--output", output)
-    assert conll.returncode == 0 and conll.stdout == ""
-    first = output.read_text().split("\n\n")[0].splitlines()
-    assert first[:2] == ["Angela B-PER", "Merkel I-PER"]
-
-
 def one_error_line(result: subprocess.CompletedProcess) -> str:
     assert result.returncode == 2, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()

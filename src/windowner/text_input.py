@@ -1,44 +1,128 @@
-"""Read raw text line by line from a file or stdin, with user errors for bad bytes."""
+"""Read raw text from a file or stdin as units: lines, paragraphs or whole documents.
+
+One unit becomes one output record of `ner-tag`, and entity offsets index into its text. Lines
+are decoded one at a time, so a bad byte is reported with its line number and memory stays
+bounded by the longest unit, not by the file.
+"""
 
 from __future__ import annotations
 
+import codecs
+import io
+import os
+import stat
 import sys
 from collections.abc import Iterator
 
 from windowner.errors import UserError
 
+UNITS = ("line", "paragraph", "document")
 
-def read_lines(source: str) -> Iterator[str]:
-    """Yield each line of `source` ('-' for stdin) without its line ending.
+_UTF8_BOM = b"\xef\xbb\xbf"
 
-    UTF-8 with an optional byte-order mark; CRLF and LF line ends. Invalid UTF-8 stops with a
-    UserError naming the line. The file is opened before the first line is asked for, so a
-    missing file is reported at once.
+
+class TextReader:
+    """The units of one text source ('-' for stdin), read lazily in input order.
+
+    `unit` is "line" (every line, blank ones included, as one record), "paragraph" (the text
+    between blank lines, its lines joined by "\\n") or "document" (the whole input as one
+    record). Line ends (LF or CRLF) are not part of a unit; a UTF-8 byte-order mark is dropped.
+    `bytes_read` and `size` (None for a pipe) let a caller show progress.
+    The file is opened here, so a missing file is reported before any work starts.
     """
-    name = "<stdin>" if source == "-" else source
-    if source == "-":
-        stream = sys.stdin.buffer
-    else:
+
+    def __init__(self, source: str, unit: str = "line", encoding: str = "utf-8"):
+        if unit not in UNITS:
+            raise UserError(f"unknown --unit '{unit}'; choose from {', '.join(UNITS)}")
         try:
-            stream = open(source, "rb")  # noqa: SIM115 - closed by the generator below
-        except FileNotFoundError:
-            raise UserError("no such file", source) from None
-        except IsADirectoryError:
-            raise UserError("is a directory, expected a text file", source) from None
-        except OSError as error:
-            raise UserError(f"cannot read: {error.strerror}", source) from None
-    return _decoded(stream, name, close=source != "-")
+            self.encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise UserError(f"unknown --encoding '{encoding}'") from None
+        self.unit = unit
+        self.name = "<stdin>" if source == "-" else source
+        self.bytes_read = 0
+        self.size: int | None = None
+        if source == "-":
+            self._stream, self._close = sys.stdin.buffer, False
+        else:
+            try:
+                self._stream, self._close = open(source, "rb"), True  # noqa: SIM115
+            except FileNotFoundError:
+                raise UserError("no such file", source) from None
+            except IsADirectoryError:
+                raise UserError("is a directory, expected a text file", source) from None
+            except OSError as error:
+                raise UserError(f"cannot read: {error.strerror}", source) from None
+        try:
+            status = os.fstat(self._stream.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):  # a stream without a file
+            status = None
+        if status is not None and stat.S_ISREG(status.st_mode):
+            self.size = status.st_size
 
+    def __iter__(self) -> Iterator[str]:
+        lines = self._lines()
+        try:
+            if self.unit == "line":
+                yield from lines
+            elif self.unit == "paragraph":
+                yield from paragraphs(lines)
+            else:
+                yield "\n".join(lines)
+        finally:
+            if self._close:
+                self._stream.close()
 
-def _decoded(stream, name: str, close: bool) -> Iterator[str]:
-    try:
-        for number, raw in enumerate(stream, start=1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+    def _lines(self) -> Iterator[str]:
+        """Each line without its line end, decoded; a decoding error names the line."""
+        if not _ascii_compatible(self.encoding):  # UTF-16 and -32: lines are not byte lines
+            yield from self._wide_lines()
+            return
+        encoding = self.encoding
+        for number, raw in enumerate(self._stream, start=1):
+            self.bytes_read += len(raw)
+            if number == 1 and raw.startswith(_UTF8_BOM) and encoding.startswith("utf-8"):
                 raw = raw[3:]
             try:
-                yield raw.decode("utf-8").rstrip("\r\n")
+                yield raw.decode(encoding).rstrip("\r\n")
             except UnicodeDecodeError:
-                raise UserError("not valid UTF-8 text", name, number) from None
-    finally:
-        if close:
-            stream.close()
+                raise UserError(f"not valid {_label(encoding)} text", self.name, number) from None
+
+    def _wide_lines(self) -> Iterator[str]:
+        """Lines of an encoding whose newline is not one byte; an error names the line after
+        the last good one (the decoder reads ahead, so it is approximate)."""
+        text = io.TextIOWrapper(self._stream, encoding=self.encoding, newline=None)
+        seekable = self._stream.seekable()
+        number = 0
+        try:
+            for number, line in enumerate(text, start=1):  # noqa: B007 - read after the loop
+                if seekable:
+                    self.bytes_read = self._stream.tell()
+                yield line.rstrip("\n")
+        except UnicodeDecodeError:
+            message = f"not valid {_label(self.encoding)} text"
+            raise UserError(message, self.name, number + 1) from None
+        finally:
+            text.detach()
+
+
+def paragraphs(lines: Iterator[str]) -> Iterator[str]:
+    """Join runs of non-blank lines with "\\n"; blank (or whitespace-only) lines separate them."""
+    current: list[str] = []
+    for line in lines:
+        if line.strip():
+            current.append(line)
+        elif current:
+            yield "\n".join(current)
+            current = []
+    if current:
+        yield "\n".join(current)
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """Whether every line of the encoding ends in the byte b"\\n" (UTF-8, Latin-1, cp1252...)."""
+    return "a\n".encode(encoding) == b"a\n"
+
+
+def _label(encoding: str) -> str:
+    return "UTF-8" if encoding == "utf-8" else encoding
