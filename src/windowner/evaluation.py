@@ -212,5 +212,5 @@ def format_token_report(scores: TokenScores) -> str:
         f"predicted yes: {scores.true_positives + scores.false_positives}; "
         f"correct yes: {scores.true_positives}.\n"
         f"accuracy: {100 * scores.accuracy:6.2f}%; "
-        f"{_prf(100 * scores.precision, 100 * scores.recall, 100 * scores.f1)}\n"
+        f"{_prf(scores.precision, scores.recall, scores.f1)}\n"
     )
