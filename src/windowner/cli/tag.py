@@ -6,14 +6,13 @@ are imported once the options are parsed, so `ner-tag --help` stays instant.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from windowner.cli.common import make_app, user_errors
+from windowner.cli.common import make_app, one_blas_thread, user_errors
 
 app = make_app(
     "Tag raw UTF-8 text (by default one record per input line) with a trained model, "
@@ -100,7 +99,7 @@ def main(
     ] = 1,
 ) -> None:
     """Tokenize as CoNLL-2003 was (PTB-like), split into sentences, tag, and write entities."""
-    _one_blas_thread()
+    one_blas_thread()
     with user_errors():
         from windowner.errors import UserError
 
@@ -155,21 +154,6 @@ def main(
             )
         if progress:
             print(result.summary(), file=sys.stderr)
-
-
-_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _one_blas_thread() -> None:
-    """Give the matrix products one thread unless the user chose otherwise (before numpy loads).
-
-    Tagging is mostly single-threaded Python; on a 2-core machine a second OpenBLAS thread
-    speeds up the forward pass alone while its spinning slows every other stage (e2e 8-9 s
-    instead of 12 s on 300k tokens on a loaded machine). --num-proc is the way to more cores.
-    """
-    if not any(name in os.environ for name in _BLAS_THREADS):
-        for name in _BLAS_THREADS:
-            os.environ[name] = "1"
 
 
 def run() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from windowner.cli.common import make_app, user_errors
+from windowner.cli.common import make_app, one_blas_thread, user_errors
 
 app = make_app("Train a window-based NER model (CS224N lecture 3) on CoNLL data.")
 
@@ -141,6 +141,7 @@ def main(
 
     SIGINT (Ctrl-C) or SIGTERM save a checkpoint and exit 130; --resume continues from it.
     """
+    one_blas_thread()
     with user_errors():
         from windowner.config import load_config, parse_assignment
         from windowner.seeds import train_seeds
