@@ -1,6 +1,7 @@
 import numpy as np
+import pytest
 
-from windowner.decoding import allowed_transitions, greedy, viterbi
+from windowner.decoding import allowed_transitions, greedy, viterbi, viterbi_batch
 from windowner.tags import parse_tag
 
 TAGS = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
@@ -53,3 +54,57 @@ def test_viterbi_never_emits_an_invalid_transition_and_is_optimal():
 def test_empty_sentence():
     transition, start = allowed_transitions(TAGS)
     assert viterbi(np.zeros((0, 5)), transition, start).tolist() == []
+
+
+CONLL_TAGS = ["O", "B-LOC", "I-LOC", "B-MISC", "I-MISC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
+
+
+def per_sentence(log_p, lengths, transition, start):
+    parts = np.split(log_p, np.cumsum(lengths)[:-1]) if len(lengths) else []
+    return [viterbi(part, transition, start) for part in parts]
+
+
+def test_viterbi_batch_gives_every_sentence_the_path_viterbi_gives_it():
+    """Random corpora: empty and one-token sentences, long ones, ties (rounded log p), and
+    tokens whose best tag is forbidden everywhere it could go."""
+    rng = np.random.default_rng(0)
+    transition, start = allowed_transitions(CONLL_TAGS)
+    for trial in range(300):
+        lengths = rng.integers(0, 12, int(rng.integers(0, 15)))
+        if trial % 10 == 0 and len(lengths):
+            lengths[0] = 60
+        p = rng.dirichlet(np.ones(len(CONLL_TAGS)) * 0.3, size=int(lengths.sum()))
+        log_p = np.log(p + 1e-12).astype(np.float32)
+        if trial % 3 == 0:
+            log_p = np.round(log_p)  # many exact ties
+        if trial % 7 == 0:
+            log_p[:, 0] = -np.inf  # 'O' impossible: I- tags must still follow their B-
+        paths = viterbi_batch(log_p, lengths, transition, start)
+        assert paths.shape == (len(log_p),) and paths.dtype == np.int64
+        expected = per_sentence(log_p, lengths, transition, start)
+        got = np.split(paths, np.cumsum(lengths)[:-1]) if len(lengths) else []
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert np.array_equal(g, e)
+
+
+def test_viterbi_batch_on_the_shapes_of_a_real_corpus(conll_dir):
+    """CoNLL's own sentence lengths (1 to 124 tokens), random probabilities."""
+    from windowner.conll import read_conll
+
+    lengths = np.array([len(s.tokens) for s in read_conll(conll_dir / "valid.txt").sentences])
+    rng = np.random.default_rng(1)
+    log_p = np.log(rng.dirichlet(np.ones(len(CONLL_TAGS)), size=int(lengths.sum())))
+    transition, start = allowed_transitions(CONLL_TAGS)
+    paths = viterbi_batch(log_p.astype(np.float32), lengths, transition, start)
+    expected = per_sentence(log_p.astype(np.float32), lengths, transition, start)
+    assert np.array_equal(paths, np.concatenate(expected))
+    assert is_valid_iob2([CONLL_TAGS[i] for i in paths[: lengths[0]]])
+
+
+def test_viterbi_batch_of_nothing_and_of_wrong_lengths():
+    transition, start = allowed_transitions(TAGS)
+    assert viterbi_batch(np.zeros((0, 5)), np.zeros(0, int), transition, start).tolist() == []
+    assert viterbi_batch(np.zeros((0, 5)), np.zeros(3, int), transition, start).tolist() == []
+    with pytest.raises(ValueError, match="lengths sum to 4 but log_p has 3 rows"):
+        viterbi_batch(np.zeros((3, 5)), np.array([2, 2]), transition, start)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from windowner.decoding import allowed_transitions, greedy, viterbi
+from windowner.decoding import allowed_transitions, greedy, viterbi_batch
 from windowner.errors import UserError
 from windowner.model_file import Model
 from windowner.windows import encode
@@ -41,7 +41,8 @@ def predict(
         paths = [greedy(part) for part in per_sentence]
     else:
         transition, start = allowed_transitions(model.tags)
-        paths = [viterbi(part, transition, start) for part in per_sentence]
+        ids = viterbi_batch(log_p, windows.lengths, transition, start)
+        paths = np.split(ids, np.cumsum(windows.lengths)[:-1])
     names = model.tags
     return [
         Prediction([names[i] for i in path], np.exp(part[np.arange(len(path)), path]))

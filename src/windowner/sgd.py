@@ -15,7 +15,12 @@ def sgd_step(
     lr: float,
     frozen: Container[str] = (),
 ) -> None:
-    """Update every parameter not in `frozen`; sparse gradients touch only their rows."""
+    """Update every parameter not in `frozen`; sparse gradients touch only their rows.
+
+    `lr` is taken as a Python float, so that α∇J is computed in the parameters' own dtype
+    (float32): a numpy float64 step size would upcast every update to float64 and back.
+    """
+    lr = float(lr)
     for name, grad in grads.items():
         if name in frozen:
             continue

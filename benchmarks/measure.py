@@ -1,0 +1,448 @@
+"""One measurement per run, in its own process: `python benchmarks/measure.py NAME [options]`.
+
+Each prints one JSON object on its last line of stdout; run.py starts them, reads that line
+and takes the child's peak resident memory from the operating system. They use windowner's
+public API (train(config), load_model, encode, log_probs, the decoders, load_vectors, the
+intrinsic evaluation) so that they keep working while the internals change; `profile` alone
+times the layers one by one and reports an error instead of a figure if they have changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "configs" / "conll2003.toml"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train(config) for a few epochs; seconds of each")
+    train.add_argument("--out", required=True)
+    train.add_argument("--epochs", type=int, default=3)
+    train.add_argument("--train", help="CoNLL file (default: the config's)")
+    train.add_argument("--dev", help="CoNLL file (default: the config's)")
+    train.add_argument("--hidden", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--blas-threads", type=int, help="limit BLAS threads (default: untouched)")
+
+    matmul = commands.add_parser("matmul", help="numpy's GFLOP/s on the training products")
+    matmul.add_argument("--model", required=True, help="model.npz: its W and U give the shapes")
+    matmul.add_argument("--batch-size", type=int, default=32)
+
+    profile = commands.add_parser("profile", help="one epoch's time, layer by layer")
+    profile.add_argument("--model", required=True)
+    profile.add_argument("--batches", type=int, default=2000)
+    profile.add_argument("--blas-threads", type=int)
+
+    tag_model = commands.add_parser("tag-model", help="forward + decode on prepared id arrays")
+    tag_model.add_argument("--model", required=True)
+    tag_model.add_argument("--blas-threads", type=int)
+    tag_model.add_argument("conll", nargs="+")
+
+    vectors = commands.add_parser("vectors", help="seconds to load_vectors(spec)")
+    vectors.add_argument("spec")
+
+    glove = commands.add_parser("write-glove", help="the default vectors as a GloVe text file")
+    glove.add_argument("out")
+
+    commands.add_parser("analogy", help="seconds of the analogy evaluation over every word")
+
+    args = parser.parse_args()
+    run = {
+        "train": measure_train,
+        "matmul": measure_matmul,
+        "profile": measure_profile,
+        "tag-model": measure_tag_model,
+        "vectors": measure_vectors,
+        "write-glove": write_glove,
+        "analogy": measure_analogy,
+    }[args.command]
+    print(json.dumps(run(args)))
+
+
+def blas_limit(threads: int | None):
+    """A context limiting BLAS to `threads` threads; a no-op for None or without threadpoolctl
+    (blas_threads() then reports None, so a result never claims a limit it did not have)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    if threads is None:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+def blas_threads() -> int | None:
+    """How many threads BLAS would use now (None if threadpoolctl is not installed)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    blas = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    return blas[0]["num_threads"] if blas else None
+
+
+def best_of(function, repeats: int) -> float:
+    """The shortest of `repeats` timed calls, in seconds: the least disturbed by other work."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+# ------------------------------------------------------------------------------------------------
+# Training
+# ------------------------------------------------------------------------------------------------
+
+
+def measure_train(args) -> dict:
+    """Train with the default config (overridden as asked); each epoch's seconds and dev F1."""
+    from windowner.config import load_config
+    from windowner.conll import read_conll
+    from windowner.trainer import train
+
+    overrides = {"out": args.out, "training.epochs": args.epochs, "data.test": ""}
+    for key, value in (
+        ("data.train", args.train),
+        ("data.dev", args.dev),
+        ("model.hidden", args.hidden),
+        ("training.batch_size", args.batch_size),
+    ):
+        if value is not None:
+            overrides[key] = value
+    with contextlib.chdir(ROOT):  # the config's data paths are relative to the project
+        config = load_config(CONFIG, overrides)
+        windows = sum(len(s.tokens) for s in read_conll(config.data.train).sentences)
+        with blas_limit(args.blas_threads), _epoch_cpu_seconds() as cpu_seconds:
+            threads = blas_threads()
+            result = train(config, force=True, log=lambda line: None, progress=False)
+    epochs = [record for record in result.history if "epoch" in record]
+    return {
+        "windows": windows,
+        "blas_threads": threads,
+        "seconds": [record["seconds"] for record in epochs],
+        "cpu_seconds": cpu_seconds or None,
+        "dev_f1": [record["dev_f1"] for record in epochs],
+        "train_loss": [record["train_loss"] for record in epochs],
+    }
+
+
+@contextlib.contextmanager
+def _epoch_cpu_seconds():
+    """The process CPU time of each training epoch, in a list filled while training runs.
+
+    With BLAS on one thread this is the epoch's time without the waits other processes cause,
+    what a quiet machine's clock would show. It reaches into the trainer's per-epoch function;
+    if that has gone (the trainer changed), the list stays empty and the figure is left out.
+    """
+    from windowner import trainer
+
+    seconds: list[float] = []
+    name = next((n for n in ("_train_epoch", "_run_epoch") if hasattr(trainer, n)), None)
+    if name is None:
+        yield seconds
+        return
+    run_epoch = getattr(trainer, name)
+
+    def timed(*args, **kwargs):
+        started = time.process_time()
+        try:
+            return run_epoch(*args, **kwargs)
+        finally:
+            seconds.append(round(time.process_time() - started, 3))
+
+    setattr(trainer, name, timed)
+    try:
+        yield seconds
+    finally:
+        setattr(trainer, name, run_epoch)
+
+
+def product_shapes(
+    model_path: str, batch: int
+) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+    """The matrix products of one SGD step, (name, left shape, right shape), from W's and U's.
+
+    Forward z = x Wᵀ and s = h Uᵀ; backward dh = ds U, dU = dsᵀ h, dx = δ W, dW = δᵀ x.
+    """
+    from windowner.model_file import read_arrays
+
+    arrays = read_arrays(model_path)
+    (H_in, D), (T, H) = arrays["W"].shape, arrays["U"].shape
+    N = batch
+    return [
+        ("x Wᵀ", (N, D), (D, H_in)),
+        ("h Uᵀ", (N, H), (H, T)),
+        ("ds U", (N, T), (T, H)),
+        ("dsᵀ h", (T, N), (N, H)),
+        ("δ W", (N, H_in), (H_in, D)),
+        ("δᵀ x", (H_in, N), (N, D)),
+    ]
+
+
+def step_flops(shapes) -> int:
+    """2·m·k·n multiply-adds counted as two operations each, summed over the products."""
+    return sum(2 * a[0] * a[1] * b[1] for _, a, b in shapes)
+
+
+def measure_matmul(args) -> dict:
+    """numpy's own throughput on exactly the products of a training step, at 1 and 2 threads.
+
+    Each product is written the way numpy users write it (x @ W.T, ds.T @ h ...), on float32
+    operands laid out as the network's are; the best of many repeats is kept.
+    """
+    rng = np.random.default_rng(0)
+    shapes = product_shapes(args.model, args.batch_size)
+    (N, D), (_, H_in) = shapes[0][1], shapes[0][2]
+    (_, H), (_, T) = shapes[1][1], shapes[1][2]
+
+    def rand(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    x, W, h, U, ds, dz = (
+        rand(N, D),
+        rand(H_in, D),
+        rand(N, H),
+        rand(T, H),
+        rand(N, T),
+        rand(N, H_in),
+    )
+
+    def step():
+        x @ W.T
+        h @ U.T
+        ds @ U
+        ds.T @ h
+        dz @ W
+        dz.T @ x
+
+    flops = step_flops(shapes)
+    by_threads = {}
+    for threads in (1, 2):
+        with blas_limit(threads):
+            step()
+            seconds = best_of(lambda: [step() for _ in range(200)], 15) / 200
+        by_threads[str(threads)] = round(flops / seconds / 1e9, 1)
+    return {"flops_per_step": flops, "gflops_by_blas_threads": by_threads}
+
+
+# ------------------------------------------------------------------------------------------------
+# One epoch, layer by layer
+# ------------------------------------------------------------------------------------------------
+
+
+def measure_profile(args) -> dict:
+    """Where one epoch's time goes: each stage of a training step timed on its own.
+
+    Runs `batches` minibatches of the default run (batch 32, no dropout) through the same calls
+    WindowNetwork.loss and the optimizer make, with a clock around each, and scales the sums to
+    an epoch. 'python overhead' is the step's time outside every timed stage (loop, slicing of the
+    shuffled order, dict building, the clocks themselves).
+    """
+    from windowner.conll import read_conll
+    from windowner.model import layers
+    from windowner.model.losses import softmax_cross_entropy
+    from windowner.model_file import load_model
+    from windowner.sgd import sgd_step
+    from windowner.windows import encode
+
+    try:  # the trainer's optimizer adds a global gradient norm to every step
+        from windowner.optimizer import global_norm
+    except ImportError:
+        global_norm = None
+    model = load_model(args.model)
+    network, params = model.network, model.network.params
+    sentences = read_conll(ROOT / "data" / "conll2003" / "train.txt").sentences
+    windows = encode([s.tokens for s in sentences], model.vocabulary, network.window)
+    tag_id = {tag: i for i, tag in enumerate(model.tags)}
+    y = np.fromiter((tag_id[t] for s in sentences for t in s.tags), np.int64)
+    order = np.random.default_rng(0).permutation(len(y))
+    batch = 32
+    n_batches = min(args.batches, len(y) // batch)
+    clock = time.perf_counter
+    totals: dict[str, float] = {}
+
+    def add(name: str, since: float) -> float:
+        now = clock()
+        totals[name] = totals.get(name, 0.0) + now - since
+        return now
+
+    def one_pass() -> float:
+        totals.clear()
+        started = clock()
+        for i in range(n_batches):
+            t = clock()
+            rows = order[i * batch : (i + 1) * batch]
+            word_ids, case_ids, y_batch = windows.words[rows], windows.casing[rows], y[rows]
+            t = add("batch indexing", t)
+            x, window_cache = layers.window_forward(params["E"], params["C"], word_ids, case_ids)
+            t = add("gather x (window_forward)", t)
+            z, hidden_cache = layers.affine_forward(x, params["W"], params["b"])
+            t = add("hidden affine forward (x Wᵀ)", t)
+            h, activation_cache = network.activation.forward(z)
+            t = add("activation forward", t)
+            s, output_cache = layers.affine_forward(h, params["U"], params["c"])
+            t = add("output affine forward (h Uᵀ)", t)
+            _, ds = softmax_cross_entropy(s, y_batch)
+            t = add("softmax + loss", t)
+            dh, dU, dc = layers.affine_backward(ds, output_cache)
+            t = add("output affine backward", t)
+            delta = network.activation.backward(dh, activation_cache)
+            t = add("activation backward", t)
+            dx, dW, db = layers.affine_backward(delta, hidden_cache)
+            t = add("hidden affine backward (δW, δᵀx)", t)
+            dE, dC = layers.window_backward(dx, window_cache)
+            t = add("scatter dx to rows (window_backward)", t)
+            grads = {"E": dE, "C": dC, "W": dW, "b": db, "U": dU, "c": dc}
+            if global_norm is not None:
+                global_norm(grads)
+                t = add("gradient norm (optimizer.step's check)", t)
+            sgd_step(params, grads, 0.01)
+            add("SGD update (sgd_step)", t)
+        return clock() - started
+
+    with blas_limit(args.blas_threads):
+        threads = blas_threads()
+        one_pass()  # warm-up: caches, allocator, BLAS buffers
+        best_total, best = float("inf"), {}
+        for _ in range(2):
+            total = one_pass()
+            if total < best_total:
+                best_total, best = total, dict(totals)
+    scale = len(y) / (n_batches * batch)
+    stages = {name: round(seconds * scale, 3) for name, seconds in best.items()}
+    stages["python overhead"] = round((best_total - sum(best.values())) * scale, 3)
+    return {
+        "blas_threads": threads,
+        "batches_timed": n_batches,
+        "seconds_per_epoch": round(best_total * scale, 3),
+        "stages_seconds_per_epoch": stages,
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# Tagging
+# ------------------------------------------------------------------------------------------------
+
+
+def measure_tag_model(args) -> dict:
+    """Tokens per second of the model alone: forward pass and decoding on prepared id arrays.
+
+    The CoNLL files' sentences are encoded into windows first (not timed); then log p for every
+    token and the decoded tags, as predict() makes them, best of a few runs.
+    """
+    from windowner import decoding
+    from windowner.conll import read_conll
+    from windowner.model_file import load_model
+    from windowner.windows import encode
+
+    model = load_model(args.model)
+    sentences = [s.tokens for path in args.conll for s in read_conll(path).sentences]
+    windows = encode(sentences, model.vocabulary, model.network.window)
+    tokens = len(windows)
+    transition, start = decoding.allowed_transitions(model.tags)
+
+    def forward():
+        return model.network.log_probs(windows.words, windows.casing)
+
+    log_p = forward()
+    if hasattr(decoding, "viterbi_batch"):
+        decoder = "viterbi_batch"
+
+        def decode():
+            return decoding.viterbi_batch(log_p, windows.lengths, transition, start)
+
+    else:  # the per-sentence loop predict() ran before viterbi_batch existed
+        decoder = "viterbi per sentence"
+        bounds = np.cumsum(windows.lengths)[:-1]
+
+        def decode():
+            return [decoding.viterbi(p, transition, start) for p in np.split(log_p, bounds)]
+
+    with blas_limit(args.blas_threads):
+        threads = blas_threads()
+        forward_s = best_of(forward, 5)
+        decode_s = best_of(decode, 5)
+        greedy_s = best_of(lambda: decoding.greedy(log_p), 5)
+    return {
+        "tokens": tokens,
+        "sentences": len(sentences),
+        "decoder": decoder,
+        "blas_threads": threads,
+        "forward_s": round(forward_s, 4),
+        "viterbi_s": round(decode_s, 4),
+        "greedy_s": round(greedy_s, 4),
+        "tokens_per_s": round(tokens / (forward_s + decode_s)),
+        "tokens_per_s_greedy": round(tokens / (forward_s + greedy_s)),
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# Vectors
+# ------------------------------------------------------------------------------------------------
+
+
+def measure_vectors(args) -> dict:
+    from windowner.vectors import load_vectors
+
+    started = time.perf_counter()
+    vectors = load_vectors(args.spec)
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 3), "words": len(vectors.words), "dim": vectors.dim}
+
+
+def write_glove(args) -> dict:
+    """Write the packaged GloVe 6B 50d as a GloVe text file (word and 50 numbers a line)."""
+    from windowner.vectors import load_vectors
+
+    vectors = load_vectors("glove-6b-50d")
+    row = " ".join(["%.6g"] * vectors.dim) + "\n"
+    started = time.perf_counter()
+    out = Path(args.out)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, delete=False) as f:
+        for word, values in zip(vectors.words, vectors.matrix.tolist(), strict=True):
+            f.write(word + " " + row % tuple(values))
+    os.replace(f.name, out)
+    return {
+        "words": len(vectors.words),
+        "bytes": out.stat().st_size,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def measure_analogy(args) -> dict:
+    """The analogy evaluation over all 400k words of the default vectors (loading not timed)."""
+    from windowner.intrinsic import Space, evaluate_analogies
+    from windowner.vectors import load_vectors
+
+    vectors = load_vectors("glove-6b-50d")
+    started = time.perf_counter()
+    scores = evaluate_analogies(Space.of(vectors))
+    seconds = time.perf_counter() - started
+    total = scores.total
+    return {
+        "seconds": round(seconds, 2),
+        "words": len(vectors.words),
+        "accuracy": round(total.correct / max(total.answered, 1), 4),
+        "answered": total.answered,
+        "questions": total.questions,
+        "blas_threads": blas_threads(),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
