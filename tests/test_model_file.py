@@ -84,8 +84,12 @@ def test_inconsistent_models_are_rejected(tmp_path, change, message):
 def test_not_a_model_truncated_and_missing(tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("hello")
-    with pytest.raises(UserError, match="not a windowner model"):
+    with pytest.raises(UserError, match=r"not a windowner model \(not an .npz archive\)"):
         load_model(text)
+    npy = tmp_path / "array.npy"
+    np.save(npy, np.zeros(3))
+    with pytest.raises(UserError, match=r"not an \.npz archive"):
+        load_model(npy)
     save_model(tmp_path / "m.npz", tiny_model())
     truncated = tmp_path / "t.npz"
     whole = (tmp_path / "m.npz").read_bytes()

@@ -69,6 +69,10 @@ def load_model(path: str | Path) -> Model:
 def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
     """Every array of an npz file, never unpickling; a UserError if it is not one."""
     try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+        if magic != b"PK\x03\x04":  # np.load would try a text or .npy file as something else
+            raise UserError("not a windowner model (not an .npz archive)", path)
         with np.load(path, allow_pickle=False) as npz:
             return {name: npz[name] for name in npz.files}
     except FileNotFoundError:
