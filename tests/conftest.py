@@ -112,3 +112,21 @@ def write_glove_text(path, words, matrix):
     with open(path, "w", encoding="utf-8") as f:
         for word, row in zip(words, matrix, strict=True):
             f.write(word + " " + " ".join(f"{v:.6g}" for v in row) + "\n")
+
+
+def read_tags(name: str) -> list[list[str]]:
+    """The tag column (last) of each sentence of a bundled CoNLL file, -DOCSTART- lines skipped."""
+    sentences: list[list[str]] = []
+    tags: list[str] = []
+    for line in (CONLL / name).read_text(encoding="utf-8").splitlines():
+        fields = line.split()
+        if fields and fields[0] == "-DOCSTART-":
+            continue
+        if fields:
+            tags.append(fields[-1])
+        elif tags:
+            sentences.append(tags)
+            tags = []
+    if tags:
+        sentences.append(tags)
+    return sentences

@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import read_tags
 from windowner.evaluation import Scores, TypeScores, format_report, score
 from windowner.tags import to_iob1, to_iob2
-
-DATA_DIRS = (Path("/work/main/data/conll2003"), Path("/work/shared/data/conll2003"))
-
-
-def read_tags(name: str) -> list[list[str]]:
-    """The tag column (last) of each sentence of a CoNLL file, -DOCSTART- lines skipped."""
-    path = next((d / name for d in DATA_DIRS if (d / name).exists()), None)
-    if path is None:
-        pytest.skip(f"{name} not found in {', '.join(map(str, DATA_DIRS))}")
-    sentences: list[list[str]] = []
-    tags: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        fields = line.split()
-        if fields and fields[0] == "-DOCSTART-":
-            continue
-        if fields:
-            tags.append(fields[-1])
-        elif tags:
-            sentences.append(tags)
-            tags = []
-    if tags:
-        sentences.append(tags)
-    return sentences
 
 
 @pytest.fixture(scope="module")
