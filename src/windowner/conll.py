@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from windowner.errors import UserError
+from windowner.errors import UserError, reading
 from windowner.tags import SchemeError, detect_scheme, parse_tag, resolve_scheme, spans, to_iob2
 
 DOCSTART = "-DOCSTART-"
@@ -194,14 +194,8 @@ def _check_columns(token: int, tag: int, count: int, path: str | Path, line: int
 
 
 def _read_text(path: str | Path) -> str:
-    try:
+    with reading(path, "a CoNLL file"):
         data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UserError("no such file", path) from None
-    except IsADirectoryError:
-        raise UserError("is a directory, expected a CoNLL file", path) from None
-    except OSError as error:
-        raise UserError(f"cannot read: {error.strerror}", path) from None
     nul = data.find(b"\0")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -23,3 +25,19 @@ class UserError(Exception):
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
         return where + self.message
+
+
+@contextlib.contextmanager
+def reading(path: str | Path, expected: str) -> Iterator[None]:
+    """Turn the OSErrors of opening or reading `path` into UserErrors that name it.
+
+    `expected` says what a directory should have been, e.g. "a CoNLL file".
+    """
+    try:
+        yield
+    except FileNotFoundError:
+        raise UserError("no such file", path) from None
+    except IsADirectoryError:
+        raise UserError(f"is a directory, expected {expected}", path) from None
+    except OSError as error:
+        raise UserError(f"cannot read: {error.strerror}", path) from None

@@ -14,7 +14,7 @@ import stat
 import sys
 from collections.abc import Iterator
 
-from windowner.errors import UserError
+from windowner.errors import UserError, reading
 
 UNITS = ("line", "paragraph", "document")
 
@@ -45,14 +45,8 @@ class TextReader:
         if source == "-":
             self._stream, self._close = sys.stdin.buffer, False
         else:
-            try:
+            with reading(source, "a text file"):
                 self._stream, self._close = open(source, "rb"), True  # noqa: SIM115
-            except FileNotFoundError:
-                raise UserError("no such file", source) from None
-            except IsADirectoryError:
-                raise UserError("is a directory, expected a text file", source) from None
-            except OSError as error:
-                raise UserError(f"cannot read: {error.strerror}", source) from None
         try:
             status = os.fstat(self._stream.fileno())
         except (OSError, ValueError, io.UnsupportedOperation):  # a stream without a file
