@@ -112,8 +112,8 @@ def best_of(function, repeats: int) -> float:
 def measure_train(args) -> dict:
     """Train with the default config (overridden as asked); each epoch's seconds and dev F1."""
     from windowner.config import load_config
-    from windowner.conll import read_conll
-    from windowner.trainer import train
+    from windowner.data.conll import read_conll
+    from windowner.training.loop import train
 
     overrides = {"out": args.out, "training.epochs": args.epochs, "data.test": ""}
     for key, value in (
@@ -149,7 +149,7 @@ def _epoch_cpu_seconds():
     what a quiet machine's clock would show. It reaches into the trainer's per-epoch function;
     if that has gone (the trainer changed), the list stays empty and the figure is left out.
     """
-    from windowner import trainer
+    from windowner.training import loop as trainer
 
     seconds: list[float] = []
     name = next((n for n in ("_train_epoch", "_run_epoch") if hasattr(trainer, n)), None)
@@ -253,15 +253,15 @@ def measure_profile(args) -> dict:
     an epoch. 'python overhead' is the step's time outside every timed stage (loop, slicing of the
     shuffled order, dict building, the clocks themselves).
     """
-    from windowner.conll import read_conll
+    from windowner.data.conll import read_conll
+    from windowner.features.windows import encode
     from windowner.model import layers
     from windowner.model.losses import softmax_cross_entropy
     from windowner.model_file import load_model
-    from windowner.sgd import sgd_step
-    from windowner.windows import encode
+    from windowner.training.sgd import sgd_step
 
     try:  # the trainer's optimizer adds a global gradient norm to every step
-        from windowner.optimizer import global_norm
+        from windowner.training.optimizer import global_norm
     except ImportError:
         global_norm = None
     model = load_model(args.model)
@@ -345,10 +345,10 @@ def measure_tag_model(args) -> dict:
     The CoNLL files' sentences are encoded into windows first (not timed); then log p for every
     token and the decoded tags, as predict() makes them, best of a few runs.
     """
-    from windowner import decoding
-    from windowner.conll import read_conll
+    from windowner.data.conll import read_conll
+    from windowner.features.windows import encode
     from windowner.model_file import load_model
-    from windowner.windows import encode
+    from windowner.tagging import decoding
 
     model = load_model(args.model)
     sentences = [s.tokens for path in args.conll for s in read_conll(path).sentences]
@@ -397,7 +397,7 @@ def measure_tag_model(args) -> dict:
 
 
 def measure_vectors(args) -> dict:
-    from windowner.vectors import load_vectors
+    from windowner.vectors.loading import load_vectors
 
     started = time.perf_counter()
     vectors = load_vectors(args.spec)
@@ -407,7 +407,7 @@ def measure_vectors(args) -> dict:
 
 def write_glove(args) -> dict:
     """Write the packaged GloVe 6B 50d as a GloVe text file (word and 50 numbers a line)."""
-    from windowner.vectors import load_vectors
+    from windowner.vectors.loading import load_vectors
 
     vectors = load_vectors("glove-6b-50d")
     row = " ".join(["%.6g"] * vectors.dim) + "\n"
@@ -426,8 +426,8 @@ def write_glove(args) -> dict:
 
 def measure_analogy(args) -> dict:
     """The analogy evaluation over all 400k words of the default vectors (loading not timed)."""
-    from windowner.intrinsic import Space, evaluate_analogies
-    from windowner.vectors import load_vectors
+    from windowner.vectors.intrinsic import Space, evaluate_analogies
+    from windowner.vectors.loading import load_vectors
 
     vectors = load_vectors("glove-6b-50d")
     started = time.perf_counter()

@@ -265,8 +265,8 @@ def raw_text(path: Path) -> tuple[Path, int]:
     Tokens are joined by spaces with the space before closing punctuation removed ("Paris ,"
     becomes "Paris,"), so the tokenizer has real splitting to do. The count is the tokenizer's.
     """
-    from windowner.conll import read_conll
-    from windowner.tokenizer import sentences
+    from windowner.data.conll import read_conll
+    from windowner.data.tokenizer import sentences
 
     lines = []
     for name in ("train.txt", "valid.txt", "test.txt"):
@@ -288,9 +288,9 @@ def bench_vectors(work: Path) -> dict:
     found["vectors_load_s"] = min(times) if times else None
     if not times:
         found["vectors_load_error"] = loads[0][3]
-    if importlib.util.find_spec("windowner.vectors_cache") is None:
+    if importlib.util.find_spec("windowner.vectors.cache") is None:
         found["vectors_cached_load_s"] = None
-        found["vectors_cached_load_note"] = "windowner.vectors_cache is not there yet (issue 4)"
+        found["vectors_cached_load_note"] = "windowner.vectors.cache is not there yet (issue 4)"
         return found
     glove = work / "glove.6B.50d.txt"
     written, _, _, error = measure("write-glove", glove)
@@ -309,8 +309,8 @@ def bench_vectors(work: Path) -> dict:
 
 
 def bench_analogy() -> dict:
-    if importlib.util.find_spec("windowner.intrinsic") is None:
-        return {"analogy_eval_s": None, "analogy_note": "windowner.intrinsic is not there yet"}
+    if importlib.util.find_spec("windowner.vectors.intrinsic") is None:
+        return {"analogy_eval_s": None, "analogy_note": "windowner.vectors.intrinsic is not there yet"}
     result, _, _, error = measure("analogy")
     if error:
         return {"analogy_eval_s": None, "analogy_note": error}
@@ -512,7 +512,7 @@ def _console_script(name: str, module: str) -> list[str]:
 
 
 def _tokens(path: Path) -> int:
-    from windowner.conll import read_conll
+    from windowner.data.conll import read_conll
 
     return read_conll(path).tokens
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from windowner.config import load_config
-from windowner.conll import read_conll
-from windowner.vectors import load_vectors
+from windowner.data.conll import read_conll
+from windowner.vectors.loading import load_vectors
 
 # No network here, and no writing into the user's cache: set before anything imports datasets,
 # and inherited by the commands the tests run.

@@ -10,8 +10,8 @@ MODULES = {
     "losses": "windowner.model.losses",
     "activations": "windowner.model.activations",
     "network": "windowner.model.network",
-    "gradcheck": "windowner.gradcheck",
-    "sgd": "windowner.sgd",
+    "gradcheck": "windowner.model.gradcheck",
+    "sgd": "windowner.training.sgd",
 }
 
 

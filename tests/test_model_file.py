@@ -5,10 +5,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from tests.test_network import small_network
+from tests.model.test_network import small_network
 from windowner.errors import UserError
+from windowner.features.vocabulary import Vocabulary
 from windowner.model_file import Model, load_model, save_model
-from windowner.vocabulary import Vocabulary
 
 
 def tiny_model() -> Model:

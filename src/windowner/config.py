@@ -58,7 +58,9 @@ class TrainingConfig:
     epochs: int = 20  # the most passes over the shuffled training windows
     patience: int = 0  # stop after this many epochs without a better dev F1 (0: never)
     lr: float = 0.2  # SGD step size α
-    schedule: str = "constant"  # constant, step, exponential or warmup_linear (schedules.py)
+    schedule: str = (
+        "constant"  # constant, step, exponential or warmup_linear (training/schedules.py)
+    )
     gamma: float = 0.5  # decay factor of the step and exponential schedules
     step_size: int = 5  # epochs between decays of the step schedule
     warmup_epochs: float = 1.0  # warm-up length of warmup_linear

@@ -18,11 +18,11 @@ import numpy as np
 
 from windowner import __version__
 from windowner.atomic import atomic_write
-from windowner.casing import CASING_CLASSES
 from windowner.errors import UserError
+from windowner.features.casing import CASING_CLASSES
+from windowner.features.vocabulary import Vocabulary
 from windowner.model.activations import get_activation
 from windowner.model.network import PARAM_NAMES, WindowNetwork
-from windowner.vocabulary import Vocabulary
 
 FORMAT = "windowner-model"
 FORMAT_VERSION = 1

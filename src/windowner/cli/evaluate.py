@@ -43,12 +43,12 @@ def main(
     """Entity-level precision, recall and F1 (overall and per type) and token accuracy."""
     with user_errors():
         from windowner.atomic import atomic_write
-        from windowner.data_sources import parse_columns, read_corpus
+        from windowner.data.sources import parse_columns, read_corpus
+        from windowner.data.tags import convert, resolve_scheme
         from windowner.errors import UserError
-        from windowner.evaluation import TokenScores, format_report, format_token_report
+        from windowner.evaluation.conlleval import TokenScores, format_report, format_token_report
+        from windowner.evaluation.evaluate import evaluate
         from windowner.model_file import load_model
-        from windowner.scoring import evaluate
-        from windowner.tags import convert, resolve_scheme
 
         loaded = load_model(model)
         try:

@@ -35,8 +35,8 @@ def main(
     (activation, head) plain and with dropout on x and h plus L2 weight decay."""
     with user_errors():
         from windowner.errors import UserError
-        from windowner.gradcheck import check_case
         from windowner.model.activations import ACTIVATIONS
+        from windowner.model.gradcheck import check_case
         from windowner.model.network import HEADS
 
         activations = _choose(activation, ACTIVATIONS, "activation")

@@ -113,7 +113,7 @@ def main(
                 raise UserError("--dataset takes no FILE, --format or --unit: one row is one text")
             if output is None:
                 raise UserError("--dataset needs --output OUT.parquet or OUT.jsonl")
-            from windowner.tag_dataset import tag_dataset
+            from windowner.tagging.tables import tag_dataset
 
             result = tag_dataset(
                 model,
@@ -130,9 +130,9 @@ def main(
         else:
             if with_tokens and output_format not in (None, "jsonl"):
                 raise UserError("--with-tokens needs --format jsonl")
-            from windowner.output_formats import FormatOptions
-            from windowner.tag_stream import tag_file
-            from windowner.tags import resolve_scheme
+            from windowner.data.tags import resolve_scheme
+            from windowner.tagging.formats import FormatOptions
+            from windowner.tagging.stream import tag_file
 
             try:
                 scheme = resolve_scheme(out_scheme)

@@ -144,10 +144,10 @@ def main(
     one_blas_thread()
     with user_errors():
         from windowner.config import load_config, parse_assignment
-        from windowner.seeds import train_seeds
-        from windowner.trainer import Interrupted
-        from windowner.trainer import resume as resume_training
-        from windowner.trainer import train as run_training
+        from windowner.training.loop import Interrupted
+        from windowner.training.loop import resume as resume_training
+        from windowner.training.loop import train as run_training
+        from windowner.training.multiseed import train_seeds
 
         log = (lambda _: None) if quiet else (lambda line: print(line, flush=True))
         try:

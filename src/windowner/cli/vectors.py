@@ -26,8 +26,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.
 def _load(vectors: str | None, model: Path | None):
     """The vectors to work on: --model's fine-tuned embeddings, else --vectors."""
     from windowner.errors import UserError
-    from windowner.intrinsic import model_vectors
-    from windowner.vectors import DEFAULT_VECTORS, load_vectors
+    from windowner.vectors.intrinsic import model_vectors
+    from windowner.vectors.loading import DEFAULT_VECTORS, load_vectors
 
     if vectors is not None and model is not None:
         raise UserError("give --vectors or --model, not both")
@@ -61,8 +61,8 @@ def evaluate(
     """Analogy accuracy (total and per section) and WordSim353 / SimLex-999 Spearman ρ."""
     with user_errors():
         from windowner.errors import UserError
-        from windowner.intrinsic import aligned, evaluate, format_report, model_vectors
-        from windowner.vectors import load_vectors
+        from windowner.vectors.intrinsic import aligned, evaluate, format_report, model_vectors
+        from windowner.vectors.loading import load_vectors
 
         if max_vectors is not None and max_vectors < 1:
             raise UserError("--max-vectors must be at least 1")
@@ -99,8 +99,8 @@ def neighbors(
 ) -> None:
     """The words nearest WORD by cosine similarity."""
     with user_errors():
-        from windowner.intrinsic import Space
-        from windowner.intrinsic import neighbors as nearest
+        from windowner.vectors.intrinsic import Space
+        from windowner.vectors.intrinsic import neighbors as nearest
 
         found = nearest(Space.of(_load(vectors, model)), word, top)
         _print(found, as_json)
@@ -118,8 +118,8 @@ def analogy(
 ) -> None:
     """a : b :: c : ? by 3CosAdd (argmax cos(w, b − a + c), the three words excluded)."""
     with user_errors():
-        from windowner.intrinsic import Space
-        from windowner.intrinsic import analogy as solve
+        from windowner.vectors.intrinsic import Space
+        from windowner.vectors.intrinsic import analogy as solve
 
         _print(solve(Space.of(_load(vectors, model)), a, b, c, top), as_json)
 

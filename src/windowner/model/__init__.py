@@ -1,0 +1,1 @@
+"""The network and its numerics: activations, layers, dropout, losses, gradient checks."""

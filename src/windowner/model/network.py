@@ -3,7 +3,7 @@
 Two heads read the scores s: `softmax` (p = softmax(s), cross-entropy over the tags) and
 `sigmoid` (the lecture's σ(s_c) for each output c, one-vs-rest logistic losses). One loss(...)
 returns the loss and every gradient, keyed like `params`; the update rule and the training loop
-live elsewhere (sgd.py, trainer.py) and know nothing of the insides.
+live elsewhere (training/sgd.py, training/loop.py) and know nothing of the insides.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Data in: CoNLL files, `datasets` sources, tag schemes, the tokenizer, raw text input."""

@@ -1,0 +1,293 @@
+"""Every data source a user may bring, read into one Corpus: CoNLL files, and through `datasets`
+Hugging Face hub datasets (`hf:NAME[:CONFIG][@SPLIT]`), `.parquet`, `.jsonl`/`.json` and
+`.arrow` files and `save_to_disk` folders with a `tokens` and a `ner_tags` column.
+
+`ner_tags` may hold ClassLabel ids (their names are the tags) or tag strings; either way the
+tags go through the same scheme detection and IOB2 conversion as a CoNLL file's. A row whose
+only token is `-DOCSTART-` separates documents, as in a CoNLL file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from windowner.data.conll import DOCSTART, Corpus, build_corpus, read_conll, resolve_scheme_option
+from windowner.errors import UserError
+
+HUB_PREFIX = "hf:"
+DEFAULT_COLUMNS = ("tokens", "ner_tags")
+# Which split of a hub dataset (or of a save_to_disk DatasetDict) each data option reads.
+ROLE_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
+# File suffix -> the `datasets` builder that reads it.
+_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
+
+Columns = tuple[int, int] | tuple[str, str]
+
+
+@dataclass(frozen=True)
+class HubSpec:
+    """`hf:NAME[:CONFIG][@SPLIT]`, e.g. `hf:eriktks/conll2003@validation`."""
+
+    name: str
+    config: str | None
+    split: str | None
+
+
+def parse_hub_spec(spec: str) -> HubSpec:
+    """'hf:org/data:config@test' -> HubSpec('org/data', 'config', 'test')."""
+    body = spec.removeprefix(HUB_PREFIX)
+    body, at, split = body.partition("@")
+    name, colon, config = body.partition(":")
+    if not name or (colon and not config) or (at and not split):
+        raise UserError(f"expected hf:NAME[:CONFIG][@SPLIT], got '{spec}'")
+    return HubSpec(name, config or None, split or None)
+
+
+def parse_columns(text: str) -> Columns:
+    """--columns: '0,3' (CoNLL columns, 0-based) or 'words,labels' (dataset column names)."""
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise UserError(f"--columns expects TOKEN,TAG (like 0,3 or tokens,ner_tags), got '{text}'")
+    numbers = [_int_or_none(part) for part in parts]
+    if all(n is not None for n in numbers):
+        return numbers[0], numbers[1]
+    if any(n is not None for n in numbers):
+        raise UserError(f"--columns: give two numbers or two names, got '{text}'")
+    return parts[0], parts[1]
+
+
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def is_dataset_source(spec: str | Path) -> bool:
+    """True for what `datasets` reads: hf:..., .parquet/.jsonl/.json/.arrow, a dataset folder."""
+    text = str(spec)
+    if text.startswith(HUB_PREFIX):
+        return True
+    path = Path(text)
+    return path.suffix.lower() in {*_BUILDERS, ".arrow"} or _is_saved_dataset(path)
+
+
+def _is_saved_dataset(path: Path) -> bool:
+    return path.is_dir() and any(
+        (path / name).exists() for name in ("dataset_dict.json", "state.json")
+    )
+
+
+def read_corpus(
+    spec: str | Path,
+    *,
+    split: str | None = None,
+    columns: Columns | None = None,
+    delimiter: str | None = None,
+    scheme: str | None = None,
+) -> Corpus:
+    """Read any data source into a Corpus (IOB2 tags, the source's scheme recorded).
+
+    `split` names the split of a hub dataset or a saved DatasetDict (`@SPLIT` in the spec wins;
+    default "train"); see ROLE_SPLITS. `columns` are two numbers for a CoNLL file, two names for
+    a dataset (default tokens, ner_tags). `delimiter` applies to CoNLL files only.
+    """
+    if not is_dataset_source(spec):
+        if columns is not None and not all(isinstance(c, int) for c in columns):
+            raise UserError(
+                "--columns names dataset columns; a CoNLL file's are numbers like 0,3", spec
+            )
+        return read_conll(spec, columns=columns, delimiter=delimiter, scheme=scheme)
+    if columns is not None and not all(isinstance(c, str) for c in columns):
+        raise UserError("--columns numbers CoNLL columns; a dataset's are names", spec)
+    return read_dataset(spec, split=split, columns=columns or DEFAULT_COLUMNS, scheme=scheme)
+
+
+def read_dataset(
+    spec: str | Path,
+    *,
+    split: str | None = None,
+    columns: tuple[str, str] = DEFAULT_COLUMNS,
+    scheme: str | None = None,
+) -> Corpus:
+    """A hub dataset or a local dataset file or folder, read through `datasets`."""
+    forced = resolve_scheme_option(scheme)
+    text = str(spec)
+    if text.startswith(HUB_PREFIX):
+        hub = parse_hub_spec(text)
+        split = hub.split or split or "train"
+        where = f"{HUB_PREFIX}{hub.name}{':' + hub.config if hub.config else ''}@{split}"
+        dataset = _load_hub(hub, split, where)
+    else:
+        path = Path(text)
+        where = text
+        if not path.exists():
+            raise UserError("no such file or folder", path)
+        with _quiet_datasets():
+            dataset = _load_local(path, split)
+    return _corpus_from_dataset(dataset, where, columns, forced)
+
+
+def _load_hub(hub: HubSpec, split: str, where: str):
+    """load_dataset from the hub; an unreachable hub is one clear UserError, not retries."""
+    import datasets
+
+    with _offline_unless_reachable() as offline:
+        try:
+            return datasets.load_dataset(hub.name, hub.config, split=split)
+        except (OSError, ValueError, ImportError, RuntimeError) as error:
+            # RuntimeError: a hub dataset that only has a loading script, which datasets >= 4
+            # no longer runs.
+            reason = _first_line(error)
+            if isinstance(error, ConnectionError) or offline:
+                reason = (
+                    "the Hugging Face hub is unreachable (no network?) and the dataset is not in "
+                    f"the local datasets cache ({reason})"
+                )
+            raise UserError(f"cannot load from the hub: {reason}", where) from None
+
+
+@contextlib.contextmanager
+def _offline_unless_reachable(timeout: float = 3.0) -> Iterator[bool]:
+    """Switch `datasets` and huggingface_hub to offline mode (cache only) for the duration if the
+    hub cannot be reached, so that a machine without network fails at once instead of after
+    half a minute of retries. Yields whether offline mode is on."""
+    import datasets
+    from huggingface_hub import constants
+
+    if datasets.config.HF_HUB_OFFLINE or constants.HF_HUB_OFFLINE:
+        yield True
+        return
+    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError:
+        saved = datasets.config.HF_HUB_OFFLINE, constants.HF_HUB_OFFLINE
+        datasets.config.HF_HUB_OFFLINE = constants.HF_HUB_OFFLINE = True
+        try:
+            yield True
+        finally:
+            datasets.config.HF_HUB_OFFLINE, constants.HF_HUB_OFFLINE = saved
+        return
+    yield False
+
+
+def _load_local(path: Path, split: str | None):
+    import datasets
+
+    try:
+        if path.is_dir():
+            if not _is_saved_dataset(path):
+                raise UserError("is a folder but not one written by datasets' save_to_disk", path)
+            loaded = datasets.load_from_disk(str(path))
+            if isinstance(loaded, datasets.DatasetDict):
+                split = split or "train"
+                if split not in loaded:
+                    raise UserError(
+                        f"has no split '{split}'; its splits: {', '.join(loaded)}", path
+                    )
+                loaded = loaded[split]
+            return loaded
+        if path.suffix.lower() == ".arrow":
+            return datasets.Dataset.from_file(str(path))
+        builder = _BUILDERS[path.suffix.lower()]
+        return datasets.load_dataset(builder, data_files=str(path), split="train")
+    except UserError:
+        raise
+    except (OSError, ValueError, datasets.exceptions.DatasetGenerationError) as error:
+        raise UserError(f"cannot read as a dataset: {_first_line(error)}", path) from None
+
+
+@contextlib.contextmanager
+def _quiet_datasets() -> Iterator[None]:
+    """No progress bars while `datasets` converts a small local file."""
+    import datasets
+
+    was_enabled = datasets.is_progress_bar_enabled()
+    quiet = was_enabled and os.environ.get("HF_DATASETS_DISABLE_PROGRESS_BARS") is None
+    if quiet:
+        datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if quiet:
+            datasets.enable_progress_bars()
+
+
+def _corpus_from_dataset(
+    dataset, where: str, columns: tuple[str, str], scheme: str | None
+) -> Corpus:
+    """Rows of (tokens, ner_tags) -> a Corpus; tag ids become their ClassLabel names."""
+    token_column, tag_column = columns
+    for column in columns:
+        if column not in dataset.column_names:
+            raise UserError(
+                f"no column '{column}'; its columns: {', '.join(dataset.column_names)}", where
+            )
+    names = _label_names(dataset.features[tag_column])
+    table = dataset.with_format("arrow")[:]
+    all_tokens = table.column(token_column).to_pylist()
+    all_tags = table.column(tag_column).to_pylist()
+    raw: list[tuple[tuple[str, ...], list[str]]] = []
+    first_row: dict[str, int] = {}
+    documents = 0
+    for row, (tokens, tags) in enumerate(zip(all_tokens, all_tags, strict=True), start=1):
+        tokens, tags = tokens or [], tags or []
+        if tokens == [DOCSTART]:
+            if documents == 0 and raw:
+                documents = 1  # the rows before the first -DOCSTART- are a document too
+            documents += 1
+            continue
+        if len(tokens) != len(tags):
+            raise UserError(f"row {row}: {len(tokens)} tokens but {len(tags)} tags", where)
+        if not tokens:
+            continue
+        tags = [_tag_name(tag, names, row, where) for tag in tags]
+        if not all(isinstance(token, str) and token for token in tokens):
+            raise UserError(f"row {row}: '{token_column}' must hold non-empty strings", where)
+        for tag in tags:
+            first_row.setdefault(tag, row)
+        raw.append((tuple(tokens), tags))
+    if not raw:
+        raise UserError("no sentences found (no row has tokens)", where)
+
+    def error_at(message: str, tag: str) -> UserError:
+        return UserError(f"row {first_row.get(tag)}: {message}", where)
+
+    return build_corpus(where, raw, max(documents, 1), scheme, error_at)
+
+
+def _label_names(feature: Any) -> list[str] | None:
+    """The ClassLabel names of a sequence-of-ClassLabel feature, else None (tag strings)."""
+    from datasets import ClassLabel
+
+    inner = getattr(feature, "feature", None)
+    return list(inner.names) if isinstance(inner, ClassLabel) else None
+
+
+def _tag_name(tag: Any, names: list[str] | None, row: int, where: str) -> str:
+    if isinstance(tag, str):
+        return tag
+    if isinstance(tag, int) and not isinstance(tag, bool):
+        if names is None:
+            raise UserError(
+                f"row {row}: tags are numbers but the dataset has no label names (ClassLabel); "
+                "store the tag strings instead",
+                where,
+            )
+        if 0 <= tag < len(names):
+            return names[tag]
+        raise UserError(f"row {row}: tag id {tag} is not one of the {len(names)} labels", where)
+    raise UserError(f"row {row}: a tag must be a string or a label id, got {tag!r}", where)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:300]

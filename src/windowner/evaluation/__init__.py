@@ -1,0 +1,1 @@
+"""Scoring: the conlleval entity metric, and evaluate(model, corpus)."""

@@ -1,0 +1,22 @@
+"""Score a model on labelled data: predict every sentence, then score the predictions."""
+
+from __future__ import annotations
+
+from windowner.data.conll import Corpus
+from windowner.data.tags import parse_tag
+from windowner.evaluation.conlleval import Scores, TokenScores, score, score_tokens
+from windowner.model_file import Model
+from windowner.tagging.predict import predict_tags
+
+
+def evaluate(
+    model: Model, corpus: Corpus, decode: str | None = None
+) -> tuple[Scores | TokenScores, list[list[str]]]:
+    """The scores and the predicted tags: entity-level scores as conlleval computes them, or,
+    for an --only-type model, token-level scores of its yes/no decision."""
+    predicted = predict_tags(model, [s.tokens for s in corpus.sentences], decode)
+    only_type = model.metadata.get("only_type")
+    if only_type:
+        gold = [parse_tag(t)[1] == only_type for s in corpus.sentences for t in s.tags]
+        return score_tokens(only_type, gold, [t != "O" for ts in predicted for t in ts]), predicted
+    return score([s.tags for s in corpus.sentences], predicted), predicted

@@ -1,0 +1,1 @@
+"""What the network reads: the vocabulary, casing classes, windows of ids."""

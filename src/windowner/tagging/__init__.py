@@ -1,0 +1,1 @@
+"""Tagging: predict, decode, text to entities, streams, tables, output formats."""

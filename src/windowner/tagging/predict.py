@@ -1,0 +1,69 @@
+"""From tokens to tags with a trained model: windows, forward pass, decoding."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from windowner.errors import UserError
+from windowner.features.windows import encode
+from windowner.model_file import Model
+from windowner.tagging.decoding import allowed_transitions, greedy, viterbi_batch
+
+DEFAULT_DECODE = "viterbi"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One sentence's decoded tags and the model's probability of each chosen tag."""
+
+    tags: list[str]
+    probabilities: np.ndarray  # (n,) float
+
+
+def predict(
+    model: Model, sentences: Sequence[Sequence[str]], decode: str | None = None
+) -> list[Prediction]:
+    """Decode every sentence. `decode` is 'greedy' or 'viterbi'; None takes the model's own."""
+    decode = decode or model.metadata.get("decode", DEFAULT_DECODE)
+    if decode not in ("greedy", "viterbi"):
+        raise UserError(f"unknown decoding '{decode}'; choose greedy or viterbi")
+    if not sentences:
+        return []
+    windows = encode(sentences, model.vocabulary, model.network.window)
+    log_p = model.network.log_probs(windows.words, windows.casing)
+    per_sentence = np.split(log_p, np.cumsum(windows.lengths)[:-1])
+    if model.metadata.get("only_type"):
+        return [_binary(part, model.metadata["only_type"]) for part in per_sentence]
+    if decode == "greedy":
+        paths = [greedy(part) for part in per_sentence]
+    else:
+        transition, start = allowed_transitions(model.tags)
+        ids = viterbi_batch(log_p, windows.lengths, transition, start)
+        paths = np.split(ids, np.cumsum(windows.lengths)[:-1])
+    names = model.tags
+    return [
+        Prediction([names[i] for i in path], np.exp(part[np.arange(len(path)), path]))
+        for part, path in zip(per_sentence, paths, strict=True)
+    ]
+
+
+def predict_tags(
+    model: Model, sentences: Sequence[Sequence[str]], decode: str | None = None
+) -> list[list[str]]:
+    """Each sentence's tags (see predict)."""
+    return [prediction.tags for prediction in predict(model, sentences, decode)]
+
+
+def _binary(log_p: np.ndarray, label: str) -> Prediction:
+    """An --only-type model's yes/no per token (σ(s) > 0.5) as IOB2 tags: a run of yes tokens
+    is one entity. Shapes: log_p (n, 1) holding log σ(s)."""
+    p_yes = np.exp(log_p[:, 0])
+    yes = p_yes > 0.5
+    tags = [
+        "O" if not here else ("I-" if i and yes[i - 1] else "B-") + label
+        for i, here in enumerate(yes)
+    ]
+    return Prediction(tags, np.where(yes, p_yes, 1.0 - p_yes))

@@ -1,0 +1,145 @@
+"""Tag a text file or stdin as a stream: read a batch of units, tag it, write it, repeat.
+
+Memory stays bounded by one batch (plus the model), whatever the size of the input, and output
+appears as input is read. `tag_file` is what `ner-tag` runs and is also the library entry point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from windowner.data.text_input import TextReader
+from windowner.errors import UserError
+from windowner.model_file import Model, load_model
+from windowner.output_file import open_output
+from windowner.tagging.decoding import DECODERS
+from windowner.tagging.formats import FORMATTERS, HEADERS, FormatOptions
+from windowner.tagging.text import DEFAULT_BATCH_SIZE, SEGMENTATIONS, batches, tag_batch
+
+
+@dataclass(frozen=True)
+class TagRun:
+    """What a run tagged: units (output records), sentences and tokens, in wall seconds."""
+
+    units: int
+    sentences: int
+    tokens: int
+    seconds: float
+
+    def summary(self) -> str:
+        rate = self.tokens / self.seconds if self.seconds else 0.0
+        return (
+            f"tagged {self.units:,} units, {self.sentences:,} sentences, {self.tokens:,} tokens "
+            f"in {self.seconds:.1f} s ({rate:,.0f} tokens/s)"
+        )
+
+
+def tag_file(
+    model: str | Path | Model,
+    source: str = "-",
+    output: str | Path | None = None,
+    *,
+    output_format: str = "jsonl",
+    unit: str = "line",
+    encoding: str = "utf-8",
+    segmentation: str = "sentences",
+    options: FormatOptions = FormatOptions(),
+    decode: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = False,
+) -> TagRun:
+    """Tag `source` (a file, '-' for stdin) into `output` (written atomically; None: stdout).
+
+    The arguments and the input are checked before the model is loaded and anything written.
+    """
+    check_options(output_format, segmentation, decode, batch_size)
+    reader = TextReader(source, unit, encoding)
+    loaded = model if isinstance(model, Model) else load_model(model)
+    with _destination(output) as write, _progress(progress, reader.size) as advance:
+        return tag_stream(
+            loaded,
+            reader,
+            write,
+            output_format=output_format,
+            segmentation=segmentation,
+            options=options,
+            decode=decode,
+            batch_size=batch_size,
+            after_batch=lambda: advance(reader.bytes_read),
+        )
+
+
+def tag_stream(
+    model: Model,
+    texts: Iterable[str],
+    write: Callable[[str], object],
+    *,
+    output_format: str = "jsonl",
+    segmentation: str = "sentences",
+    options: FormatOptions = FormatOptions(),
+    decode: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    after_batch: Callable[[], object] | None = None,
+) -> TagRun:
+    """Tag `texts` (one output record each) and `write` the formatted records batch by batch."""
+    started = time.perf_counter()
+    formatter = FORMATTERS[output_format]
+    units = sentences = tokens = 0
+    write(HEADERS.get(output_format, ""))
+    for batch in batches(texts, batch_size):
+        tagged = tag_batch(model, batch, segmentation, decode)
+        write("".join(formatter(t, units + i, options) for i, t in enumerate(tagged, start=1)))
+        units += len(tagged)
+        sentences += sum(len(t.sentences) for t in tagged)
+        tokens += sum(len(sentence) for t in tagged for sentence in t.sentences)
+        if after_batch is not None:
+            after_batch()
+    return TagRun(units, sentences, tokens, time.perf_counter() - started)
+
+
+def check_options(output_format: str, segmentation: str, decode: str | None, batch_size: int):
+    """Raise a UserError for an unknown format or decoding or a batch size below 1."""
+    if output_format not in FORMATTERS:
+        raise UserError(f"unknown --format '{output_format}'; choose from {', '.join(FORMATTERS)}")
+    if segmentation not in SEGMENTATIONS:
+        raise ValueError(f"unknown segmentation {segmentation!r}: expected {SEGMENTATIONS}")
+    check_decode(decode)
+    if batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+
+
+def check_decode(decode: str | None) -> None:
+    """Raise a UserError unless `decode` is None (the model's own) or a known decoder."""
+    if decode is not None and decode not in DECODERS:
+        raise UserError(f"unknown --decode '{decode}'; choose from {', '.join(DECODERS)}")
+
+
+@contextlib.contextmanager
+def _destination(output: str | Path | None) -> Iterator[Callable[[str], object]]:
+    """A write function: into `output` atomically, or UTF-8 to stdout whatever the locale."""
+    if output is not None:
+        with open_output(output) as f:
+            yield f.write
+        return
+    stdout = sys.stdout.buffer
+    yield lambda text: stdout.write(text.encode("utf-8"))
+    stdout.flush()
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A function moving a bytes-read progress bar on stderr to its argument, or a no-op."""
+    if not enabled:
+        yield lambda done: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(
+        total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="ner-tag", file=sys.stderr
+    ) as bar:
+        yield lambda done: bar.update(done - bar.n)

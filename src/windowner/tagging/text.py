@@ -1,0 +1,187 @@
+"""Tag raw text: split it into sentences of tokens, predict their tags, read off the entities.
+
+`tag(model, text)` tags one text; `tag_texts(model, texts)` tags a stream of them, a batch of
+texts at a time, in input order. How a text becomes sentences is the `segmentation`:
+
+- "sentences" (the default): the CoNLL-style tokenizer and sentence splitter (data/tokenizer.py);
+- "lines": every line is one sentence, still tokenized CoNLL-style (--one-sentence-per-line);
+- "whitespace": every line is one sentence of whitespace-separated tokens (--pretokenized).
+
+Every token keeps its character offsets into its text, so every entity does too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from windowner.data.tags import spans
+from windowner.data.tokenizer import Token, sentences, split_sentences, tokenize
+from windowner.model_file import Model
+from windowner.tagging.predict import Prediction, predict
+
+SEGMENTATIONS = ("sentences", "lines", "whitespace")
+
+# Texts tagged together by default: enough for the network's matrix products to be efficient
+# and for the window encoder's per-call caches to be reused, few enough to stream.
+DEFAULT_BATCH_SIZE = 512
+
+# Sentences are sent to the network in chunks of at most this many tokens (a longer sentence
+# in pieces of this size), which bounds the memory of a forward pass whatever the input.
+MAX_CHUNK_TOKENS = 16384
+
+_LINE = re.compile(r"[^\n]+")
+_NON_BLANK = re.compile(r"\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A labelled span of a text: text[start:end] == self.text, offsets in characters.
+
+    `score` is the mean of the model's probabilities of the span's tags (each token's softmax
+    probability of the tag that decoding chose for it).
+    """
+
+    start: int
+    end: int
+    label: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class TaggedText:
+    """One text (one output record) with its sentences' tokens, their IOB2 tags and the
+    model's probability of each tag. Shapes: sentences[k], tags[k], scores[k] all (n_k,)."""
+
+    text: str
+    sentences: list[list[Token]]
+    tags: list[list[str]]
+    scores: list[list[float]]
+
+    def entities(self) -> list[Entity]:
+        found = []
+        for tokens, tags, scores in zip(self.sentences, self.tags, self.scores, strict=True):
+            for span in spans(tags):
+                start, end = tokens[span.start].start, tokens[span.end - 1].end
+                score = sum(scores[span.start : span.end]) / (span.end - span.start)
+                found.append(Entity(start, end, span.label, self.text[start:end], score))
+        return found
+
+
+def tag(
+    model: Model, text: str, segmentation: str = "sentences", decode: str | None = None
+) -> TaggedText:
+    """Tag one text. `decode` is 'greedy' or 'viterbi'; None takes the model's own."""
+    return tag_batch(model, [text], segmentation, decode)[0]
+
+
+def tag_texts(
+    model: Model,
+    texts: Iterable[str],
+    segmentation: str = "sentences",
+    decode: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Iterator[TaggedText]:
+    """Tag each text, `batch_size` texts at a time, yielding them in input order."""
+    for batch in batches(texts, batch_size):
+        yield from tag_batch(model, batch, segmentation, decode)
+
+
+def tag_batch(
+    model: Model, texts: Sequence[str], segmentation: str = "sentences", decode: str | None = None
+) -> list[TaggedText]:
+    """Tag a batch of texts together: their sentences share forward passes."""
+    split = [segment(text, segmentation) for text in texts]
+    flat = [[token.text for token in sentence] for parts in split for sentence in parts]
+    predicted = iter(_predict_in_chunks(model, flat, decode))
+    tagged = []
+    for text, parts in zip(texts, split, strict=True):
+        mine = [next(predicted) for _ in parts]
+        tags = [prediction.tags for prediction in mine]
+        scores = [prediction.probabilities.tolist() for prediction in mine]
+        tagged.append(TaggedText(text, parts, tags, scores))
+    return tagged
+
+
+def batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:
+    """Consecutive lists of `size` texts (the last one shorter), read lazily."""
+    batch: list[str] = []
+    for text in texts:
+        batch.append(text)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def segment(text: str, segmentation: str = "sentences") -> list[list[Token]]:
+    """Split `text` into sentences of tokens (see the module docstring); none are empty."""
+    if segmentation == "sentences":
+        return sentences(text)
+    if segmentation == "lines":
+        found = []
+        for line in _LINE.finditer(text):
+            tokens = tokenize(line[0])
+            # The splitter still splits a line-final abbreviation's period off ("U.S" "."), as
+            # CoNLL does at a sentence end; its sentences are then joined back into one.
+            joined = [token for part in split_sentences(tokens, line[0]) for token in part]
+            if joined:
+                found.append(_shifted(joined, line.start()))
+        return found
+    if segmentation == "whitespace":
+        found = []
+        for line in _LINE.finditer(text):
+            offset = line.start()
+            tokens = [
+                Token(m[0], offset + m.start(), offset + m.end())
+                for m in _NON_BLANK.finditer(line[0])
+            ]
+            if tokens:
+                found.append(tokens)
+        return found
+    raise ValueError(f"unknown segmentation {segmentation!r}: expected {SEGMENTATIONS}")
+
+
+def _shifted(tokens: list[Token], offset: int) -> list[Token]:
+    if offset == 0:
+        return tokens
+    return [Token(token.text, token.start + offset, token.end + offset) for token in tokens]
+
+
+def _predict_in_chunks(
+    model: Model, sentences: list[list[str]], decode: str | None
+) -> list[Prediction]:
+    """predict() over consecutive chunks of at most MAX_CHUNK_TOKENS tokens, in order.
+
+    A sentence longer than that (a paragraph without punctuation) is predicted piece by piece
+    and its pieces' tags joined (an entity across a cut comes out as two), so that no input
+    makes a forward pass larger.
+    """
+    predictions: list[Prediction] = []
+    chunk: list[list[str]] = []
+    size = 0
+    for sentence in sentences:
+        if chunk and size + len(sentence) > MAX_CHUNK_TOKENS:
+            predictions += predict(model, chunk, decode)
+            chunk, size = [], 0
+        if len(sentence) > MAX_CHUNK_TOKENS:
+            predictions.append(_predict_long(model, sentence, decode))
+            continue
+        chunk.append(sentence)
+        size += len(sentence)
+    predictions += predict(model, chunk, decode)
+    return predictions
+
+
+def _predict_long(model: Model, sentence: list[str], decode: str | None) -> Prediction:
+    pieces = [
+        predict(model, [sentence[i : i + MAX_CHUNK_TOKENS]], decode)[0]
+        for i in range(0, len(sentence), MAX_CHUNK_TOKENS)
+    ]
+    tags = [tag for piece in pieces for tag in piece.tags]
+    return Prediction(tags, np.concatenate([piece.probabilities for piece in pieces]))

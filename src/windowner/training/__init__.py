@@ -1,0 +1,1 @@
+"""Training: SGD, schedules, the loop, checkpoints, runs over several seeds."""

@@ -1,0 +1,1 @@
+"""Pretrained word vectors: loading them (gensim), their cache, intrinsic evaluation."""

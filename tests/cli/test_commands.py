@@ -1,0 +1,114 @@
+"""The three commands run as a user runs them: subprocesses on the real CoNLL-2003 files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.conftest import run
+from windowner.data.conll import read_conll
+from windowner.data.tags import to_iob1
+
+
+def test_train_writes_model_metrics_and_config(trained):
+    records = [json.loads(line) for line in (trained / "metrics.jsonl").read_text().splitlines()]
+    epochs, final = records[:-1], records[-1]
+    assert [r["epoch"] for r in epochs] == [1, 2]
+    for record in epochs:
+        assert {"epoch", "train_loss", "dev_precision", "dev_recall", "dev_f1", "seconds"} <= set(
+            record
+        )
+    assert epochs[1]["train_loss"] < epochs[0]["train_loss"]
+    assert final["test_f1"] > 0.75 and max(r["dev_f1"] for r in epochs) > 0.8
+    assert "hidden = 100" in (trained / "config.toml").read_text()
+
+
+def test_eval_reproduces_the_recorded_test_f1(trained, conll_dir, tmp_path):
+    recorded = json.loads((trained / "metrics.jsonl").read_text().splitlines()[-1])["test_f1"]
+    result = run("ner-eval", trained / "model.npz", conll_dir / "test.txt", "--json")
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout)
+    assert scores["overall"]["f1"] == pytest.approx(recorded, abs=1e-12)
+    assert set(scores["per_type"]) == {"LOC", "MISC", "ORG", "PER"}
+    assert sum(t["support"] for t in scores["per_type"].values()) == 5648
+
+    # The same test set written in IOB1, as the 2003 files were, scores the same.
+    iob1 = tmp_path / "test.iob1"
+    lines = []
+    for sentence in read_conll(conll_dir / "test.txt").sentences:
+        lines += [f"{t} {tag}" for t, tag in zip(sentence.tokens, to_iob1(sentence.tags))]
+        lines.append("")
+    iob1.write_text("\n".join(lines) + "\n")
+    again = json.loads(run("ner-eval", trained / "model.npz", iob1, "--json").stdout)
+    assert again["overall"] == scores["overall"]
+
+
+def test_eval_text_report_and_output_file(trained, conll_dir, tmp_path):
+    output = tmp_path / "predicted.txt"
+    result = run("ner-eval", trained / "model.npz", conll_dir / "valid.txt", "--output", output)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("processed 51362 tokens with 5942 phrases;")
+    lines = output.read_text().split("\n")
+    assert lines[0].split()[:2] == ["CRICKET", "O"] and len(lines[0].split()) == 3
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_user_errors_are_one_line_with_exit_code_2(trained, tmp_path, conll_dir):
+    model = trained / "model.npz"
+    assert "absent.txt: no such file" in one_error_line(
+        run("ner-eval", model, tmp_path / "absent.txt")
+    )
+
+    ragged = tmp_path / "ragged.txt"
+    ragged.write_text("EU NNP B-NP B-ORG\nrejects VBZ B-VP O\nGerman B-MISC\n")
+    assert f"{ragged}:3: expected 4 columns" in one_error_line(run("ner-eval", model, ragged))
+
+    unknown = tmp_path / "unknown.txt"
+    unknown.write_text("EU B-ORG\nrejects X-FOO\n")
+    assert f"{unknown}:2: unknown tag 'X-FOO'" in one_error_line(run("ner-eval", model, unknown))
+
+    not_a_model = tmp_path / "model.npz"
+    not_a_model.write_text("this is not a model")
+    line = one_error_line(run("ner-tag", not_a_model, "-", stdin="Paris\n"))
+    assert f"{not_a_model}: not a windowner model" in line
+
+    assert "unknown key" in one_error_line(run("ner-train", "--set", "training.learning_rate=1"))
+    line = one_error_line(
+        run(
+            "ner-train",
+            "--train",
+            conll_dir / "train.txt",
+            "--dev",
+            conll_dir / "valid.txt",
+            "--out",
+            trained,
+        )
+    )
+    assert "already holds a model; use --force" in line
+
+
+def test_help_works_for_every_command():
+    for command in ("ner-train", "ner-eval", "ner-tag"):
+        result = run(command, "--help")
+        assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_eval_reports_both_decodings(trained, conll_dir):
+    result = run(
+        "ner-eval", trained / "model.npz", conll_dir / "valid.txt", "--decode", "both", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    both = json.loads(result.stdout)
+    assert set(both) == {"greedy", "viterbi"}
+    # Viterbi removes the O→I-X chunks greedy decoding invents: fewer found, better precision.
+    assert both["viterbi"]["overall"]["found"] < both["greedy"]["overall"]["found"]
+    assert both["viterbi"]["overall"]["precision"] > both["greedy"]["overall"]["precision"]

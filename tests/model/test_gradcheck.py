@@ -1,0 +1,91 @@
+"""Every (activation, head) pair passes the full-network gradient check; planted bugs fail it."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import run
+from windowner.cli.gradcheck import app
+from windowner.model import losses
+from windowner.model.activations import ACTIVATIONS, GLU, Tanh
+from windowner.model.gradcheck import check_case
+from windowner.model.network import HEADS
+
+
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_every_parameter_of_every_variant_is_right(activation, head):
+    errors = check_case(activation, head)
+    expected = {"E", "C", "U", "c", "activation"}
+    expected |= (
+        {"W[value]", "W[gate]", "b[value]", "b[gate]"} if "glu" in activation else {"W", "b"}
+    )
+    assert set(errors) == expected
+    assert max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "swiglu"])
+def test_dropout_and_weight_decay_gradients(activation):
+    errors = check_case(activation, "softmax", dropout=(0.3, 0.3), weight_decay=0.05)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_dropout_without_its_mask_in_backward_is_caught(monkeypatch):
+    monkeypatch.setattr("windowner.model.network.dropout_backward", lambda dout, mask: dout)
+    errors = check_case("tanh", "softmax", dropout=(0.3, 0.3))
+    assert max(errors.values()) > 1e-3, errors
+
+
+def test_non_default_hyperparameters_are_checked_too():
+    assert max(check_case("leaky_relu", "softmax", leak=0.2).values()) < 1e-6
+    assert max(check_case("swiglu", "sigmoid", beta=1.7).values()) < 1e-6
+
+
+def test_the_sigmoid_head_loss_is_the_lecture_logistic_loss():
+    s = np.array([[2.0, -1.0], [0.5, 30.0]])
+    Y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    J, ds = losses.sigmoid_cross_entropy(s, Y)
+    sigma = 1 / (1 + np.exp(-s))
+    expected = -(Y * np.log(sigma) + (1 - Y) * np.log(1 - sigma)).sum() / 2
+    assert pytest.approx(expected) == J
+    assert np.allclose(ds, (sigma - Y) / 2, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("bug", ["gate_without_sigma_prime", "sigmoid_head_without_mean"])
+def test_planted_bugs_are_caught(monkeypatch, bug):
+    if bug == "gate_without_sigma_prime":  # GLU: ∂h/∂g = a·σ(g) instead of a·σ(g)(1 − σ(g))
+
+        def backward(self, dh, cache):
+            a, sg = cache[0], cache[1]
+            return np.concatenate([dh * sg, dh * a * sg], axis=-1)
+
+        monkeypatch.setattr(GLU, "backward", backward)
+        errors = check_case("glu", "softmax")
+    else:  # ds = σ(s) − Y without the 1/N of the batch mean
+
+        def sigmoid_cross_entropy(s, Y):
+            J = -float((Y * losses.log_sigmoid(s) + (1 - Y) * losses.log_sigmoid(-s)).sum())
+            return J / len(s), np.exp(losses.log_sigmoid(s)) - Y
+
+        monkeypatch.setattr("windowner.model.network.sigmoid_cross_entropy", sigmoid_cross_entropy)
+        errors = check_case("tanh", "sigmoid")
+    assert max(errors.values()) > 1e-3, errors
+
+
+def test_command_exits_1_when_a_backward_is_wrong(monkeypatch):
+    monkeypatch.setattr(Tanh, "backward", lambda self, dh, cache: dh)  # f′ dropped
+    result = CliRunner().invoke(app, ["--activation", "tanh", "--head", "softmax"])
+    assert result.exit_code == 1 and "FAILED" in result.output
+
+
+def test_command_checks_everything_and_prints_json():
+    result = run("ner-gradcheck", "--activation", "all", "--head", "all", "--json")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == len(ACTIVATIONS) * len(HEADS) * 2  # plain and dropout+l2
+    assert all(r["passed"] and max(r["max_rel_error"].values()) < 1e-6 for r in records)
+    assert {(r["activation"], r["head"]) for r in records} == {
+        (a, h) for a in ACTIVATIONS for h in HEADS
+    }
