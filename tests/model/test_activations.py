@@ -8,15 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-from windowner.model.activations import (
-    ACTIVATIONS,
-    Activation,
-    erf,
-    get_activation,
-    normal_cdf,
-    output_width,
-    sigmoid,
-)
+from windowner.model.activations import ACTIVATIONS, Activation, get_activation, output_width
+from windowner.model.numerics import erf, normal_cdf, sigmoid
 
 # Every unit with default hyperparameters, plus the hyperparameters set to other values.
 UNITS = [pytest.param(name, {}, id=name) for name in ACTIVATIONS] + [

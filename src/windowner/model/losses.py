@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def log_softmax(s: np.ndarray) -> np.ndarray:
-    """Shapes: s (N, T) -> log p (N, T). Math: log p = s − logsumexp(s), stable for large s."""
-    shifted = s - s.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+from windowner.model.numerics import log_sigmoid, log_softmax
 
 
 def softmax_cross_entropy(s: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -24,12 +20,6 @@ def softmax_cross_entropy(s: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarr
     ds[np.arange(N), y] -= 1.0
     ds /= N
     return J, ds
-
-
-def log_sigmoid(s: np.ndarray) -> np.ndarray:
-    """Shapes: s any -> log σ(s), same shape. Math: log σ(s) = −log(1 + e^(−s)), computed stably
-    as min(s, 0) − log(1 + e^(−|s|))."""
-    return np.minimum(s, 0) - np.log1p(np.exp(-np.abs(s)))
 
 
 def sigmoid_cross_entropy(s: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
