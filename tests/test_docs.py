@@ -9,6 +9,7 @@ MODULES = {
     "layers": "windowner.model.layers",
     "losses": "windowner.model.losses",
     "activations": "windowner.model.activations",
+    "numerics": "windowner.model.numerics",
     "network": "windowner.model.network",
     "gradcheck": "windowner.model.gradcheck",
     "sgd": "windowner.training.sgd",
