@@ -1,37 +1,106 @@
-"""Write files so that a reader never sees half of one: a temporary file, then a rename."""
+"""Every file windowner writes appears whole or not at all, even when the writer is killed.
+
+One writer, atomic_write. On Linux the data goes into an unnamed file (O_TMPFILE) in the target's
+folder: it has no name until the write succeeds, when it is linked beside the target and renamed
+over it, so a run killed at any moment (SIGKILL included) leaves nothing behind and the kernel
+frees the unnamed file. Where O_TMPFILE is missing (other systems, some network file systems) a
+hidden `.NAME.XXXXXXXX.tmp` beside the target takes its place: deleted on any error, left only by
+a SIGKILL. Either way the target holds its old content or the complete new one.
+
+Failures to write (no space, a read-only file system, no permission, a path under a file) are
+UserErrors naming the target, and the previous file stays as it was.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from windowner.errors import UserError, writing
+
+# errno values that mean "this output cannot be written", as opposed to a bug.
+_WRITE_ERRORS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO}
+)
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
-    """Open a temporary file beside `path`; on success rename it over `path`, else delete it.
+    """Open a new file for `path`; on success it replaces `path` atomically, else it vanishes.
 
-    The rename is atomic on POSIX, so `path` holds either its old content or the complete new
-    one, even if the process is killed mid-write.
+    `mode` is "wb" or "w" (text: UTF-8 unless `encoding` says otherwise, "\\n" line ends).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir():
+        raise UserError("is a directory, expected an output file name", path)
+    if "b" not in mode and encoding is None:
+        encoding = "utf-8"
+    with writing(path.parent, "a folder"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with writing(path, "an output file"):
+        fd = _unnamed_file(path.parent)
+        temporary = None
+        if fd is None:
+            fd, temporary = tempfile.mkstemp(
+                dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+            )
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give open()'s permissions
     try:
-        # mkstemp creates 0600 files; give the result the permissions open() would have.
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, mode, encoding=encoding) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        with os.fdopen(fd, mode, encoding=encoding, newline=None if "b" in mode else "") as f:
+            try:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError as error:
+                if error.errno in _WRITE_ERRORS:
+                    raise UserError(f"cannot write: {error.strerror}", path) from None
+                raise
+            with writing(path, "an output file"):
+                if temporary is None:
+                    _link_over(f.fileno(), path)
+                else:
+                    os.replace(temporary, path)
+                    temporary = None
+    except OSError as error:  # raised while closing: the last buffered bytes did not fit
+        if error.errno in _WRITE_ERRORS:
+            raise UserError(f"cannot write: {error.strerror}", path) from None
         raise
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_write(path, "w") as f:
+        f.write(text)
+
+
+def link_or_copy(source: str | Path, target: str | Path) -> None:
+    """Make `target` the same file as `source` (hard link, else copy), replacing it atomically."""
+    source, target = Path(source), Path(target)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.link.tmp")
+    temporary.unlink(missing_ok=True)
+    with writing(target, "an output file"):
+        try:
+            os.link(source, temporary)
+        except OSError as error:  # no hard links here (another file system, some mounts)
+            if error.errno in _WRITE_ERRORS - {errno.EPERM}:
+                raise
+            with open(source, "rb") as src, atomic_write(target) as dst:
+                while block := src.read(1 << 20):
+                    dst.write(block)
+            return
+        try:
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
 
 
 def _umask() -> int:
@@ -40,20 +109,37 @@ def _umask() -> int:
     return mask
 
 
-def write_text(path: str | Path, text: str) -> None:
-    with atomic_write(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
-def link_or_copy(source: str | Path, target: str | Path) -> None:
-    """Make `target` the same file as `source` (hard link, else copy), replacing it atomically."""
-    source, target = Path(source), Path(target)
-    tmp = target.with_name(f".{target.name}.link.tmp")
-    tmp.unlink(missing_ok=True)
+def _unnamed_file(directory: Path) -> int | None:
+    """A file descriptor of a new unnamed file in `directory`, or None where there is none."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None:
+        return None
     try:
-        os.link(source, tmp)
-    except OSError:  # no hard links here (another file system, some mounts): copy instead
-        import shutil
+        fd = os.open(directory, flag | os.O_WRONLY | os.O_CLOEXEC, 0o666)  # umask applies
+    except OSError as error:
+        if error.errno in _WRITE_ERRORS:  # the folder itself refuses: say so, don't fall back
+            raise
+        return None  # the file system does not support it (EOPNOTSUPP, EISDIR on old kernels)
+    if not os.path.exists(f"/proc/self/fd/{fd}"):  # naming it later needs /proc
+        os.close(fd)
+        return None
+    return fd
 
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+
+def _link_over(fd: int, path: Path) -> None:
+    """Give the unnamed file `fd` the name `path`, replacing whatever was there atomically."""
+    temporary = f".{path.name}.{os.getpid()}.tmp"
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        # dst_dir_fd makes Python call linkat(AT_SYMLINK_FOLLOW), which names the open file;
+        # plain link() would try to hard-link the /proc symlink itself.
+        os.link(f"/proc/self/fd/{fd}", temporary, dst_dir_fd=directory, follow_symlinks=True)
+        try:
+            os.replace(temporary, path.name, src_dir_fd=directory, dst_dir_fd=directory)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary, dir_fd=directory)
+            raise
+        os.fsync(directory)
+    finally:
+        os.close(directory)

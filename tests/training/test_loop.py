@@ -1,93 +1,174 @@
-"""train() as a library call, on real CoNLL sentences and real GloVe rows, small and fast."""
+"""Training runs a user can leave, interrupt, repeat and believe."""
+
+from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import run
-from windowner.data.conll import read_conll
+from tests.conftest import BIN
 from windowner.errors import UserError
-from windowner.evaluation.evaluate import evaluate
-from windowner.model_file import load_model
-from windowner.training.loop import train
-from windowner.vectors.loading import load_vectors
+from windowner.evaluation.conlleval import Scores
+from windowner.model_file import read_arrays
+from windowner.training.loop import resume, train
+from windowner.training.multiseed import train_seeds
+from windowner.training.schedules import Schedule
+
+QUIET = {"log": lambda _: None, "progress": False}
 
 
-def test_training_learns_and_keeps_the_best_epoch(small_run):
-    result = train(small_run(), force=True, log=lambda _: None, progress=False)
-    losses = [r["train_loss"] for r in result.history]
-    assert losses == sorted(losses, reverse=True)
-    assert result.dev.f1 == max(r["dev_f1"] for r in result.history) > 0.3
-    model = load_model(result.out / "model.npz")
-    assert model.metadata["epoch"] == result.best_epoch
-    dev = read_conll(small_run().data.dev)
-    assert evaluate(model, dev)[0].f1 == pytest.approx(result.dev.f1)
+def arrays_equal(a: Path, b: Path) -> bool:
+    first, second = read_arrays(a), read_arrays(b)
+    params = ("E", "C", "W", "b", "U", "c", "vocabulary")
+    return all(np.array_equal(first[k], second[k]) for k in params)
 
 
-def test_same_seed_same_metrics_timings_aside(small_run, tmp_path):
-    runs = []
-    for name in ("a", "b"):
-        result = train(
-            small_run(out=str(tmp_path / name), **{"training.epochs": 2}),
-            log=lambda _: None,
-            progress=False,
-        )
-        runs.append([{k: v for k, v in r.items() if k != "seconds"} for r in result.history])
-    assert runs[0] == runs[1]
+def metrics(out: Path) -> list[dict]:
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    return [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in lines]
 
 
-def test_frozen_embeddings_stay_pretrained(small_run, tmp_path):
-    result = train(
-        small_run(out=str(tmp_path / "f"), **{"vectors.freeze": True, "training.epochs": 1}),
-        log=lambda _: None,
-        progress=False,
+def test_sigint_then_resume_ends_with_the_uninterrupted_model(small_run, tmp_path):
+    settings = {
+        "training.epochs": 3,
+        "training.batch_size": 1,
+        "training.dropout_h": 0.2,
+        "training.momentum": 0.5,
+    }
+    whole = train(small_run(out=str(tmp_path / "whole"), **settings), **QUIET)
+
+    config = small_run(out=str(tmp_path / "cut"), **settings)
+    command = [
+        str(BIN / "ner-train"),
+        "--train",
+        config.data.train,
+        "--dev",
+        config.data.dev,
+        "--vectors",
+        config.vectors.spec,
+        "--hidden",
+        "30",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "1",
+        "--dropout-h",
+        "0.2",
+        "--momentum",
+        "0.5",
+        "--out",
+        config.out,
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:  # interrupt during the second epoch
+        if line.startswith('{"epoch": 1'):
+            break
+    first_epoch_seconds = json.loads(line)["seconds"]
+    time.sleep(min(0.3, first_epoch_seconds / 3))
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "checkpoint saved" in stdout and "Traceback" not in stderr
+    state = json.loads(read_arrays(Path(config.out) / "checkpoint.npz")["training_state"].tobytes())
+    assert state["epoch"] == 1 and state["batch"] > 0  # really stopped mid-epoch
+
+    result = subprocess.run(
+        [str(BIN / "ner-train"), "--resume", config.out, "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    model = load_model(result.out / "model.npz")
-    vectors = load_vectors(small_run().vectors.spec)
-    rows = [model.vocabulary.index[w] for w in vectors.words[:50]]
-    assert np.array_equal(model.network.params["E"][rows], vectors.matrix[:50])
+    assert result.returncode == 0, result.stderr
+    assert arrays_equal(whole.out / "model.npz", Path(config.out) / "model.npz")
+    assert arrays_equal(whole.out / "model-last.npz", Path(config.out) / "model-last.npz")
+    assert metrics(whole.out) == metrics(Path(config.out))
 
 
-def test_refuses_to_overwrite_without_force(small_run):
-    train(small_run(**{"training.epochs": 1}), force=True, log=lambda _: None, progress=False)
-    with pytest.raises(UserError, match="--force"):
-        train(small_run(), log=lambda _: None, progress=False)
-    metrics = Path(small_run().out) / "metrics.jsonl"
-    assert json.loads(metrics.read_text().splitlines()[0])["epoch"] == 1
+def test_best_last_checkpoint_and_curves_are_written(small_run, tmp_path):
+    result = train(small_run(out=str(tmp_path / "r"), **{"training.epochs": 2}), **QUIET)
+    for name in (
+        "model.npz",
+        "model-best.npz",
+        "model-last.npz",
+        "checkpoint.npz",
+        "metrics.jsonl",
+        "config.toml",
+        "scores.json",
+        "training-curves.png",
+    ):
+        assert (result.out / name).exists(), name
+    assert (result.out / "training-curves.png").read_bytes()[:4] == b"\x89PNG"
+    metadata = json.loads(read_arrays(result.out / "model.npz")["metadata"].tobytes())
+    assert metadata["seed"] == 0 and set(metadata["data_sha256"]) == {"train", "dev"}
+    assert {"windowner", "numpy", "python"} <= set(metadata["versions"])
 
 
-def test_sigmoid_head_trains_one_vs_rest(small_run, tmp_path):
-    config = small_run(out=str(tmp_path / "s"), **{"model.head": "sigmoid"})
-    result = train(config, log=lambda _: None, progress=False)
-    assert result.dev.f1 > 0.3
-    assert load_model(result.out / "model.npz").network.head == "sigmoid"
+def test_a_diverging_learning_rate_stops_clearly_and_keeps_the_good_model(
+    small_run,
+    tmp_path,
+    monkeypatch,
+):
+    monkeypatch.setattr(Schedule, "at", lambda self, step, epoch, *_: 0.2 if epoch == 1 else 1e30)
+    config = small_run(out=str(tmp_path / "d"), **{"training.epochs": 3})
+    with pytest.raises(UserError, match=r"training diverged at epoch 2, step \d+ .*model-best"):
+        train(config, **QUIET)
+    best = read_arrays(Path(config.out) / "model-best.npz")
+    assert all(np.isfinite(best[k]).all() for k in ("E", "W", "U"))
+    assert json.loads(best["metadata"].tobytes())["epoch"] == 1
 
 
-def test_only_type_is_the_lecture_binary_location_classifier(small_run, tmp_path):
+def test_halving_restarts_the_epoch_then_gives_up(small_run, tmp_path, monkeypatch):
+    monkeypatch.setattr(Schedule, "at", lambda self, step, epoch, *_: 0.2 if epoch == 1 else 1e30)
+    logged = []
     config = small_run(
-        out=str(tmp_path / "loc"), **{"model.head": "sigmoid", "model.only_type": "LOC"}
+        out=str(tmp_path / "h"), **{"training.epochs": 2, "training.on_nonfinite": "halve"}
     )
-    result = train(config, log=lambda _: None, progress=False)
-    model = load_model(result.out / "model.npz")
-    assert model.tags == ["LOC"] and model.network.params["U"].shape[0] == 1
-    assert result.dev.label == "LOC" and 0.3 < result.dev.f1 <= 1.0
-    assert result.dev.accuracy > 0.9  # most tokens are not locations
-    report = run("ner-eval", result.out / "model.npz", config.data.dev)
-    assert report.returncode == 0, report.stderr
-    assert "is the token LOC?" in report.stdout
-    f1 = float(report.stdout.rsplit("FB1:", 1)[1])
-    assert f1 == pytest.approx(100 * result.dev.f1, abs=0.01)
+    with pytest.raises(UserError, match="diverged"):
+        train(config, log=logged.append, progress=False)
+    restarts = [line for line in logged if "restarting the epoch" in line]
+    assert len(restarts) == 6 and restarts[0].endswith("α × 0.5")
 
 
-def test_only_type_needs_the_sigmoid_head_and_a_known_type(small_run, tmp_path):
-    with pytest.raises(UserError, match="needs --head sigmoid"):
-        train(small_run(out=str(tmp_path / "a"), **{"model.only_type": "LOC"}), log=print)
-    with pytest.raises(UserError, match="no 'GPE' entities"):
-        train(
-            small_run(
-                out=str(tmp_path / "b"), **{"model.head": "sigmoid", "model.only_type": "GPE"}
-            ),
-            log=print,
-        )
+def test_patience_stops_early(small_run, tmp_path, monkeypatch):
+    falling = iter([0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+
+    def evaluate(model, corpus, decode=None):
+        f1 = next(falling, 0.0)
+        return Scores(f1, f1, f1, 1, 1, 1, 1.0, 1, {}), []
+
+    monkeypatch.setattr("windowner.training.loop.evaluate", evaluate)
+    monkeypatch.setattr("windowner.training.loop._finish", lambda run, state, log, stopped: state)
+    state = train(
+        small_run(out=str(tmp_path / "p"), **{"training.epochs": 10, "training.patience": 2}),
+        **QUIET,
+    )
+    assert [r["epoch"] for r in state.history] == [1, 2, 3] and state.best_epoch == 1
+
+
+def test_several_seeds_report_mean_and_sd(small_run, tmp_path):
+    config = small_run(out=str(tmp_path / "s"), **{"training.epochs": 1})
+    summary = train_seeds(config, [0, 1], **QUIET)
+    saved = json.loads((tmp_path / "s" / "seeds.json").read_text())
+    assert saved["seeds"] == [0, 1] and len(saved["dev_f1"]) == 2
+    assert saved["dev_f1_mean"] == pytest.approx(np.mean(saved["dev_f1"]))
+    assert saved["dev_f1_sd"] == pytest.approx(np.std(saved["dev_f1"], ddof=1))
+    assert saved["dev_f1"][0] != saved["dev_f1"][1]  # the seeds really differ
+    assert "±" in summary.describe()
+    assert (tmp_path / "s" / "seed-1" / "model.npz").exists()
+
+
+def test_resume_refuses_changed_data(small_run, tmp_path):
+    config = small_run(out=str(tmp_path / "c"), **{"training.epochs": 1})
+    train(config, **QUIET)
+    Path(config.data.dev).write_text(Path(config.data.dev).read_text() + "\nExtra O\n")
+    try:
+        with pytest.raises(UserError, match="dev data changed"):
+            resume(config.out, **QUIET)
+    finally:
+        text = Path(config.data.dev).read_text()
+        Path(config.data.dev).write_text(text.removesuffix("\nExtra O\n"))

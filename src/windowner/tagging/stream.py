@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from windowner.atomic import atomic_write
 from windowner.data.text_input import TextReader
 from windowner.errors import UserError
 from windowner.model_file import Model, load_model
-from windowner.output_file import open_output
-from windowner.tagging.decoding import DECODERS
+from windowner.tagging.decoding import check_decoder
 from windowner.tagging.formats import FORMATTERS, HEADERS, FormatOptions
 from windowner.tagging.text import DEFAULT_BATCH_SIZE, SEGMENTATIONS, batches, tag_batch
 
@@ -115,15 +115,18 @@ def check_options(output_format: str, segmentation: str, decode: str | None, bat
 
 def check_decode(decode: str | None) -> None:
     """Raise a UserError unless `decode` is None (the model's own) or a known decoder."""
-    if decode is not None and decode not in DECODERS:
-        raise UserError(f"unknown --decode '{decode}'; choose from {', '.join(DECODERS)}")
+    if decode is not None:
+        try:
+            check_decoder(decode)
+        except ValueError as error:
+            raise UserError(f"--decode: {error}") from None
 
 
 @contextlib.contextmanager
 def _destination(output: str | Path | None) -> Iterator[Callable[[str], object]]:
     """A write function: into `output` atomically, or UTF-8 to stdout whatever the locale."""
     if output is not None:
-        with open_output(output) as f:
+        with atomic_write(output, "w") as f:
             yield f.write
         return
     stdout = sys.stdout.buffer

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from windowner.atomic import atomic_write
 from windowner.errors import UserError
 from windowner.model_file import Model, load_model
-from windowner.output_file import open_output
 from windowner.tagging.formats import FormatOptions, entity_records, token_records
 from windowner.tagging.stream import check_decode
 from windowner.tagging.text import DEFAULT_BATCH_SIZE, tag_batch
@@ -95,7 +95,7 @@ def tag_dataset(
                 new_fingerprint=f"ner-tag-{os.getpid()}",
                 desc="ner-tag",
             )
-            with open_output(output, binary=True) as f:
+            with atomic_write(output, "wb") as f:
                 if out_kind == "parquet":
                     tagged.to_parquet(f)
                 else:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from windowner.atomic import atomic_write
+from windowner.errors import UserError
 
 CACHE_VERSION = 2
 _SAMPLE = 1 << 16  # bytes hashed at each end of the source file
@@ -112,7 +113,7 @@ def save_cached(path: str | Path, words: list[str], matrix: np.ndarray) -> Path 
         }
         with atomic_write(stem.with_suffix(".json"), "w", encoding="utf-8") as f:
             json.dump(meta, f)
-    except OSError:
+    except (OSError, UserError):  # an unwritable cache only costs the next load its time
         return None
     _remove_stale(directory)
     return stem.with_suffix(".npy")

@@ -1,0 +1,93 @@
+"""train() as a library call, on real CoNLL sentences and real GloVe rows, small and fast."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import run
+from windowner.data.conll import read_conll
+from windowner.errors import UserError
+from windowner.evaluation.evaluate import evaluate
+from windowner.model_file import load_model
+from windowner.training.loop import train
+from windowner.vectors.loading import load_vectors
+
+
+def test_training_learns_and_keeps_the_best_epoch(small_run):
+    result = train(small_run(), force=True, log=lambda _: None, progress=False)
+    losses = [r["train_loss"] for r in result.history]
+    assert losses == sorted(losses, reverse=True)
+    assert result.dev.f1 == max(r["dev_f1"] for r in result.history) > 0.3
+    model = load_model(result.out / "model.npz")
+    assert model.metadata["epoch"] == result.best_epoch
+    dev = read_conll(small_run().data.dev)
+    assert evaluate(model, dev)[0].f1 == pytest.approx(result.dev.f1)
+
+
+def test_same_seed_same_metrics_timings_aside(small_run, tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        result = train(
+            small_run(out=str(tmp_path / name), **{"training.epochs": 2}),
+            log=lambda _: None,
+            progress=False,
+        )
+        runs.append([{k: v for k, v in r.items() if k != "seconds"} for r in result.history])
+    assert runs[0] == runs[1]
+
+
+def test_frozen_embeddings_stay_pretrained(small_run, tmp_path):
+    result = train(
+        small_run(out=str(tmp_path / "f"), **{"vectors.freeze": True, "training.epochs": 1}),
+        log=lambda _: None,
+        progress=False,
+    )
+    model = load_model(result.out / "model.npz")
+    vectors = load_vectors(small_run().vectors.spec)
+    rows = [model.vocabulary.index[w] for w in vectors.words[:50]]
+    assert np.array_equal(model.network.params["E"][rows], vectors.matrix[:50])
+
+
+def test_refuses_to_overwrite_without_force(small_run):
+    train(small_run(**{"training.epochs": 1}), force=True, log=lambda _: None, progress=False)
+    with pytest.raises(UserError, match="--force"):
+        train(small_run(), log=lambda _: None, progress=False)
+    metrics = Path(small_run().out) / "metrics.jsonl"
+    assert json.loads(metrics.read_text().splitlines()[0])["epoch"] == 1
+
+
+def test_sigmoid_head_trains_one_vs_rest(small_run, tmp_path):
+    config = small_run(out=str(tmp_path / "s"), **{"model.head": "sigmoid"})
+    result = train(config, log=lambda _: None, progress=False)
+    assert result.dev.f1 > 0.3
+    assert load_model(result.out / "model.npz").network.head == "sigmoid"
+
+
+def test_only_type_is_the_lecture_binary_location_classifier(small_run, tmp_path):
+    config = small_run(
+        out=str(tmp_path / "loc"), **{"model.head": "sigmoid", "model.only_type": "LOC"}
+    )
+    result = train(config, log=lambda _: None, progress=False)
+    model = load_model(result.out / "model.npz")
+    assert model.tags == ["LOC"] and model.network.params["U"].shape[0] == 1
+    assert result.dev.label == "LOC" and 0.3 < result.dev.f1 <= 1.0
+    assert result.dev.accuracy > 0.9  # most tokens are not locations
+    report = run("ner-eval", result.out / "model.npz", config.data.dev)
+    assert report.returncode == 0, report.stderr
+    assert "is the token LOC?" in report.stdout
+    f1 = float(report.stdout.rsplit("FB1:", 1)[1])
+    assert f1 == pytest.approx(100 * result.dev.f1, abs=0.01)
+
+
+def test_only_type_needs_the_sigmoid_head_and_a_known_type(small_run, tmp_path):
+    with pytest.raises(UserError, match="needs --head sigmoid"):
+        train(small_run(out=str(tmp_path / "a"), **{"model.only_type": "LOC"}), log=print)
+    with pytest.raises(UserError, match="no 'GPE' entities"):
+        train(
+            small_run(
+                out=str(tmp_path / "b"), **{"model.head": "sigmoid", "model.only_type": "GPE"}
+            ),
+            log=print,
+        )
