@@ -113,7 +113,7 @@ def measure_train(args) -> dict:
     """Train with the default config (overridden as asked); each epoch's seconds and dev F1."""
     from windowner.config import load_config
     from windowner.data.conll import read_conll
-    from windowner.training.loop import train
+    from windowner.training.run import train
 
     overrides = {"out": args.out, "training.epochs": args.epochs, "data.test": ""}
     for key, value in (
@@ -127,7 +127,7 @@ def measure_train(args) -> dict:
     with contextlib.chdir(ROOT):  # the config's data paths are relative to the project
         config = load_config(CONFIG, overrides)
         windows = sum(len(s.tokens) for s in read_conll(config.data.train).sentences)
-        with blas_limit(args.blas_threads), _epoch_cpu_seconds() as cpu_seconds:
+        with blas_limit(args.blas_threads):
             threads = blas_threads()
             result = train(config, force=True, log=lambda line: None, progress=False)
     epochs = [record for record in result.history if "epoch" in record]
@@ -135,41 +135,11 @@ def measure_train(args) -> dict:
         "windows": windows,
         "blas_threads": threads,
         "seconds": [record["seconds"] for record in epochs],
-        "cpu_seconds": cpu_seconds or None,
+        # process CPU time: with BLAS on one thread, what a quiet machine's clock would show
+        "cpu_seconds": [record["cpu_seconds"] for record in epochs],
         "dev_f1": [record["dev_f1"] for record in epochs],
         "train_loss": [record["train_loss"] for record in epochs],
     }
-
-
-@contextlib.contextmanager
-def _epoch_cpu_seconds():
-    """The process CPU time of each training epoch, in a list filled while training runs.
-
-    With BLAS on one thread this is the epoch's time without the waits other processes cause,
-    what a quiet machine's clock would show. It reaches into the trainer's per-epoch function;
-    if that has gone (the trainer changed), the list stays empty and the figure is left out.
-    """
-    from windowner.training import loop as trainer
-
-    seconds: list[float] = []
-    name = next((n for n in ("_train_epoch", "_run_epoch") if hasattr(trainer, n)), None)
-    if name is None:
-        yield seconds
-        return
-    run_epoch = getattr(trainer, name)
-
-    def timed(*args, **kwargs):
-        started = time.process_time()
-        try:
-            return run_epoch(*args, **kwargs)
-        finally:
-            seconds.append(round(time.process_time() - started, 3))
-
-    setattr(trainer, name, timed)
-    try:
-        yield seconds
-    finally:
-        setattr(trainer, name, run_epoch)
 
 
 def product_shapes(
@@ -261,7 +231,7 @@ def measure_profile(args) -> dict:
     from windowner.training.sgd import sgd_step
 
     try:  # the trainer's optimizer adds a global gradient norm to every step
-        from windowner.training.optimizer import global_norm
+        from windowner.training.sgd import global_norm
     except ImportError:
         global_norm = None
     model = load_model(args.model)

@@ -11,7 +11,6 @@ scaling plot in benchmarks/scaling.png. About 10 minutes on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -288,10 +287,6 @@ def bench_vectors(work: Path) -> dict:
     found["vectors_load_s"] = min(times) if times else None
     if not times:
         found["vectors_load_error"] = loads[0][3]
-    if importlib.util.find_spec("windowner.vectors.cache") is None:
-        found["vectors_cached_load_s"] = None
-        found["vectors_cached_load_note"] = "windowner.vectors.cache is not there yet (issue 4)"
-        return found
     glove = work / "glove.6B.50d.txt"
     written, _, _, error = measure("write-glove", glove)
     if error:
@@ -309,8 +304,6 @@ def bench_vectors(work: Path) -> dict:
 
 
 def bench_analogy() -> dict:
-    if importlib.util.find_spec("windowner.vectors.intrinsic") is None:
-        return {"analogy_eval_s": None, "analogy_note": "windowner.vectors.intrinsic is not there yet"}
     result, _, _, error = measure("analogy")
     if error:
         return {"analogy_eval_s": None, "analogy_note": error}

@@ -55,8 +55,8 @@ def trained(tmp_path_factory, conll_dir) -> Path:
         out,
         "--epochs",
         "2",
-        "--hidden",
-        "100",
+        "--set",
+        "model.hidden=100",
     )
     assert result.returncode == 0, result.stderr
     return out

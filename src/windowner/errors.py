@@ -41,3 +41,23 @@ def reading(path: str | Path, expected: str) -> Iterator[None]:
         raise UserError(f"is a directory, expected {expected}", path) from None
     except OSError as error:
         raise UserError(f"cannot read: {error.strerror}", path) from None
+
+
+@contextlib.contextmanager
+def writing(path: str | Path, expected: str) -> Iterator[None]:
+    """Turn the OSErrors of creating or writing `path` into UserErrors that name it.
+
+    `expected` says what `path` should have been, e.g. "an output folder".
+    """
+    try:
+        yield
+    except FileExistsError:
+        raise UserError(f"exists and is not {expected}", path) from None
+    except IsADirectoryError:
+        raise UserError(f"is a directory, expected {expected}", path) from None
+    except NotADirectoryError:
+        raise UserError(
+            f"a part of the path is a file, not a folder (expected {expected})", path
+        ) from None
+    except OSError as error:
+        raise UserError(f"cannot write: {error.strerror or error}", path) from None

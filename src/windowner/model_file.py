@@ -23,6 +23,7 @@ from windowner.features.casing import CASING_CLASSES
 from windowner.features.vocabulary import Vocabulary
 from windowner.model.activations import get_activation
 from windowner.model.network import PARAM_NAMES, WindowNetwork
+from windowner.tagging.decoding import DECODERS
 
 FORMAT = "windowner-model"
 FORMAT_VERSION = 1
@@ -152,7 +153,7 @@ def _metadata_problem(metadata: dict) -> str | None:
             return f"metadata '{key}' is missing or not a JSON {kind.__name__}"
     if not all(isinstance(tag, str) for tag in metadata["tags"]) or not metadata["tags"]:
         return "metadata 'tags' must be a non-empty list of strings"
-    if "decode" in metadata and metadata["decode"] not in ("greedy", "viterbi"):
+    if "decode" in metadata and metadata["decode"] not in DECODERS:
         return f"unknown decoding {metadata['decode']!r}"
     return None
 

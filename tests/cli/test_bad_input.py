@@ -15,7 +15,7 @@ from tests.conftest import run, write_glove_text
 from windowner.data.conll import read_conll
 from windowner.data.sources import read_corpus
 from windowner.errors import UserError
-from windowner.training.loop import train
+from windowner.training.run import train
 from windowner.vectors import cache as vectors_cache
 from windowner.vectors.loading import load_vectors
 
@@ -273,9 +273,18 @@ CLI_CASES = {
         lambda r: ["ner-train", *train_args(r, vectors=r / "nan.txt")],
         ["nan.txt:1:", "NaN"],
     ),
-    "train: negative lr": (lambda r: ["ner-train", *train_args(r, lr="-0.1")], ["lr"]),
-    "train: window 0": (lambda r: ["ner-train", *train_args(r, window="0")], ["window"]),
-    "train: hidden 0": (lambda r: ["ner-train", *train_args(r, hidden="0")], ["hidden"]),
+    "train: negative lr": (
+        lambda r: ["ner-train", *train_args(r), "--set", "training.lr=-0.1"],
+        ["training.lr"],
+    ),
+    "train: window 0": (
+        lambda r: ["ner-train", *train_args(r), "--set", "model.window=0"],
+        ["model.window"],
+    ),
+    "train: hidden 0": (
+        lambda r: ["ner-train", *train_args(r), "--set", "model.hidden=0"],
+        ["model.hidden"],
+    ),
     "train: unknown config key": (
         lambda r: ["ner-train", "--config", r / "config.toml", *train_args(r)],
         ["warp", "lr"],

@@ -15,8 +15,8 @@ from tests.conftest import BIN
 from windowner.errors import UserError
 from windowner.evaluation.conlleval import Scores
 from windowner.model_file import read_arrays
-from windowner.training.loop import resume, train
 from windowner.training.multiseed import train_seeds
+from windowner.training.run import resume, train
 from windowner.training.schedules import Schedule
 
 QUIET = {"log": lambda _: None, "progress": False}
@@ -30,7 +30,10 @@ def arrays_equal(a: Path, b: Path) -> bool:
 
 def metrics(out: Path) -> list[dict]:
     lines = (out / "metrics.jsonl").read_text().splitlines()
-    return [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in lines]
+    return [
+        {k: v for k, v in json.loads(line).items() if k not in ("seconds", "cpu_seconds")}
+        for line in lines
+    ]
 
 
 def test_sigint_then_resume_ends_with_the_uninterrupted_model(small_run, tmp_path):
@@ -51,16 +54,10 @@ def test_sigint_then_resume_ends_with_the_uninterrupted_model(small_run, tmp_pat
         config.data.dev,
         "--vectors",
         config.vectors.spec,
-        "--hidden",
-        "30",
         "--epochs",
         "3",
-        "--batch-size",
-        "1",
-        "--dropout-h",
-        "0.2",
-        "--momentum",
-        "0.5",
+        *("--set", "model.hidden=30", "--set", "training.batch_size=1"),
+        *("--set", "training.dropout_h=0.2", "--set", "training.momentum=0.5"),
         "--out",
         config.out,
     ]
@@ -142,7 +139,7 @@ def test_patience_stops_early(small_run, tmp_path, monkeypatch):
         return Scores(f1, f1, f1, 1, 1, 1, 1.0, 1, {}), []
 
     monkeypatch.setattr("windowner.training.loop.evaluate", evaluate)
-    monkeypatch.setattr("windowner.training.loop._finish", lambda run, state, log, stopped: state)
+    monkeypatch.setattr("windowner.training.run.finish", lambda run, state, log, stopped: state)
     state = train(
         small_run(out=str(tmp_path / "p"), **{"training.epochs": 10, "training.patience": 2}),
         **QUIET,

@@ -42,13 +42,13 @@ def main(
 ) -> None:
     """Entity-level precision, recall and F1 (overall and per type) and token accuracy."""
     with user_errors():
-        from windowner.atomic import atomic_write
         from windowner.data.sources import parse_columns, read_corpus
-        from windowner.data.tags import convert, resolve_scheme
+        from windowner.data.tags import resolve_scheme
         from windowner.errors import UserError
         from windowner.evaluation.conlleval import TokenScores, format_report, format_token_report
-        from windowner.evaluation.evaluate import evaluate
+        from windowner.evaluation.evaluate import evaluate, write_predictions
         from windowner.model_file import load_model
+        from windowner.tagging.decoding import DECODERS
 
         loaded = load_model(model)
         try:
@@ -62,18 +62,11 @@ def main(
             delimiter=delimiter,
             scheme=scheme,
         )
-        decoders = ("greedy", "viterbi") if decode == "both" else (decode,)
+        decoders = DECODERS if decode == "both" else (decode,)
         results = {name: evaluate(loaded, corpus, name) for name in decoders}
         if output is not None:
             _, predicted = results[decoders[-1]]
-            with atomic_write(output, "w", encoding="utf-8") as f:
-                for sentence, tags in zip(corpus.sentences, predicted, strict=True):
-                    gold = convert(list(sentence.tags), out_scheme)
-                    for token, gold_tag, tag in zip(
-                        sentence.tokens, gold, convert(tags, out_scheme), strict=True
-                    ):
-                        f.write(f"{token} {gold_tag} {tag}\n")
-                    f.write("\n")
+            write_predictions(output, corpus, predicted, out_scheme)
         if as_json:
             if decode == "both":
                 print(json.dumps({name: scores.to_dict() for name, (scores, _) in results.items()}))

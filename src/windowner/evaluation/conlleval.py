@@ -67,6 +67,28 @@ class Scores:
             },
         }
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Scores:
+        """The Scores that to_dict gave `d` (a model's metadata records its dev scores so)."""
+        per_type = {
+            label: TypeScores(
+                t["precision"], t["recall"], t["f1"], t["found"], t["support"], t["correct"]
+            )
+            for label, t in d["per_type"].items()
+        }
+        o = d["overall"]
+        return cls(
+            o["precision"],
+            o["recall"],
+            o["f1"],
+            o["found"],
+            o["gold"],
+            o["correct"],
+            d["token_accuracy"],
+            d["tokens"],
+            per_type,
+        )
+
 
 def score(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> Scores:
     """Score predicted tags against gold tags, sentence by sentence, the way conlleval does.
@@ -190,6 +212,15 @@ class TokenScores:
             },
         }
 
+    @classmethod
+    def from_dict(cls, d: dict) -> TokenScores:
+        return cls(d["label"], **d["token"])
+
+
+def scores_from_dict(d: dict) -> Scores | TokenScores:
+    """Scores or TokenScores back from their to_dict()."""
+    return TokenScores.from_dict(d) if "token" in d else Scores.from_dict(d)
+
 
 def score_tokens(label: str, gold: Sequence[bool], predicted: Sequence[bool]) -> TokenScores:
     """Precision, recall, F1 and accuracy of a per-token decision, every token counted once."""
@@ -214,3 +245,30 @@ def format_token_report(scores: TokenScores) -> str:
         f"accuracy: {100 * scores.accuracy:6.2f}%; "
         f"{_prf(scores.precision, scores.recall, scores.f1)}\n"
     )
+
+
+def format_summary_table(results: dict[str, Scores | TokenScores | None]) -> str:
+    """Precision, recall and F1 (percentages) per type and overall, a column group per named
+    result (e.g. dev and test); None results are left out."""
+    shown = {name: s for name, s in results.items() if s is not None}
+
+    def rows_of(s: Scores | TokenScores) -> dict[str, tuple[float, float, float]]:
+        if isinstance(s, TokenScores):
+            return {
+                s.label: (s.precision, s.recall, s.f1),
+                "overall": (s.precision, s.recall, s.f1),
+            }
+        rows = {label: (t.precision, t.recall, t.f1) for label, t in s.per_type.items()}
+        return {**rows, "overall": (s.precision, s.recall, s.f1)}
+
+    table = {name: rows_of(s) for name, s in shown.items()}
+    labels = sorted({label for rows in table.values() for label in rows} - {"overall"})
+    header = f"{'':<8}" + "".join(f"  {name + ' P':>7} {'R':>6} {'F1':>6}" for name in table)
+    lines = [header]
+    for label in [*labels, "overall"]:
+        cells = ""
+        for rows in table.values():
+            p, r, f = rows.get(label, (0.0, 0.0, 0.0))
+            cells += f"  {100 * p:7.2f} {100 * r:6.2f} {100 * f:6.2f}"
+        lines.append(f"{label:<8}{cells}")
+    return "\n".join(lines) + "\n"

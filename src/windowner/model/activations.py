@@ -119,7 +119,7 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
 
     def __init__(self, leak: float = 0.01):
-        self.leak = _finite(leak, "leak")
+        self.leak = float(check_hyperparameter("leak", leak))
 
     def forward(self, z):
         slope = np.where(z > 0, z.dtype.type(1.0), z.dtype.type(self.leak))
@@ -162,7 +162,7 @@ class Swish(Activation):
     name = "swish"
 
     def __init__(self, beta: float = 1.0):
-        self.beta = _finite(beta, "beta")
+        self.beta = float(check_hyperparameter("beta", beta))
 
     def forward(self, z):
         s = sigmoid(z, self.beta)
@@ -243,7 +243,7 @@ class SwiGLU(Activation):
     gated = True
 
     def __init__(self, beta: float = 1.0):
-        self.beta = _finite(beta, "beta")
+        self.beta = float(check_hyperparameter("beta", beta))
 
     def forward(self, z):
         a, g = _halves(z, self.name)
@@ -267,17 +267,45 @@ _UNITS: dict[str, type[Activation]] = {
 }
 
 
-def get_activation(name: str, *, leak: float = 0.01, beta: float = 1.0) -> Activation:
-    """The unit called `name`; `leak` is used by leaky_relu only, `beta` by swish and swiglu only.
+# Each unit's hyperparameters with their defaults, and the rule each value must follow: declared
+# here once; the config, the model file and ner-gradcheck read them from here.
+HYPERPARAMETERS: dict[str, dict[str, float]] = {
+    "leaky_relu": {"leak": 0.01},
+    "swish": {"beta": 1.0},
+    "swiglu": {"beta": 1.0},
+}
+_RULES = {
+    "leak": (lambda v: 0 <= v < 1, "in [0, 1)"),  # a slope of 1 would make the unit linear
+    "beta": (lambda v: 0 < v < math.inf, "a finite number greater than 0"),
+}
 
-    Raises ValueError, listing the known names, for an unknown one.
+
+def hyperparameters(name: str) -> dict[str, float]:
+    """The hyperparameters unit `name` takes, with their defaults ({} for most units)."""
+    _unit(name)
+    return dict(HYPERPARAMETERS.get(name, {}))
+
+
+def check_hyperparameter(key: str, value: float) -> float:
+    """`value` if hyperparameter `key` may take it; else a ValueError saying what it must be."""
+    holds, expected = _RULES[key]
+    if not holds(value):
+        raise ValueError(f"{key} must be {expected}, got {value!r}")
+    return value
+
+
+def get_activation(name: str, **given: float) -> Activation:
+    """The unit called `name`, with those of the `given` hyperparameters it takes (others are
+    ignored: a config holds leak and beta whatever the unit).
+
+    Raises ValueError, listing the known names, for an unknown name or a value out of range.
     """
     unit = _unit(name)
-    if unit is LeakyReLU:
-        return LeakyReLU(leak)
-    if unit is Swish or unit is SwiGLU:
-        return unit(beta)
-    return unit()
+    values = {
+        key: check_hyperparameter(key, given.get(key, default))
+        for key, default in HYPERPARAMETERS.get(name, {}).items()
+    }
+    return unit(**values)
 
 
 def output_width(name: str, hidden: int) -> int:
@@ -291,13 +319,6 @@ def _unit(name: str) -> type[Activation]:
     if name not in _UNITS:
         raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}")
     return _UNITS[name]
-
-
-def _finite(value: float, what: str) -> float:
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number, got {value}")
-    return value
 
 
 def _halves(z: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:

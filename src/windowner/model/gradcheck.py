@@ -6,11 +6,12 @@ centred differences are accurate to about 1e-13, far below the 1e-6 relative err
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from windowner.model.activations import Activation, get_activation
+from windowner.model.activations import Activation, get_activation, hyperparameters
 from windowner.model.layers import RowGrad, window_forward
 from windowner.model.losses import l2_penalty
 from windowner.model.network import Dropout, WindowNetwork
@@ -190,3 +191,43 @@ def _min_abs_z(network: WindowNetwork, batch) -> float:
     x, _ = window_forward(network.params["E"], network.params["C"], words, casing)
     z = x @ network.params["W"].T + network.params["b"]
     return float(np.abs(z).min())
+
+
+TOLERANCE = 1e-6  # the largest relative error a correct backward may show
+# Each (activation, head) is checked as trained by default, and again with dropout on x and h
+# and L2 weight decay, the training-time terms that change the gradients.
+VARIANTS = {"plain": ((0.0, 0.0), 0.0), "dropout+l2": ((0.25, 0.25), 0.01)}
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """The check of one (activation, head, variant): the largest relative error per parameter."""
+
+    activation: str
+    head: str
+    variant: str
+    hyperparameters: dict[str, float]
+    errors: dict[str, float]  # parameter (and "activation", its own forward) -> relative error
+
+    @property
+    def largest(self) -> float:
+        return max(self.errors.values())
+
+    @property
+    def passed(self) -> bool:
+        return self.largest < TOLERANCE
+
+
+def check_all(
+    activations: Sequence[str], heads: Sequence[str], seed: int = 0, **given: float
+) -> list[CaseResult]:
+    """check_case for every activation × head × VARIANTS, with those of the `given`
+    hyperparameters (leak, beta) that each activation takes."""
+    results = []
+    for name in activations:
+        hyper = {k: given.get(k, default) for k, default in hyperparameters(name).items()}
+        for head in heads:
+            for variant, (dropout, weight_decay) in VARIANTS.items():
+                errors = check_case(name, head, seed, dropout, weight_decay, **hyper)
+                results.append(CaseResult(name, head, variant, hyper, errors))
+    return results

@@ -15,6 +15,13 @@ from windowner.data.tags import parse_tag
 DECODERS = ("greedy", "viterbi")
 
 
+def check_decoder(name: str) -> str:
+    """`name` if it is one of DECODERS; else a ValueError listing them."""
+    if name not in DECODERS:
+        raise ValueError(f"unknown decoding {name!r}; choose from {', '.join(DECODERS)}")
+    return name
+
+
 def greedy(log_p: np.ndarray) -> np.ndarray:
     """Shapes: log_p (n, T) -> tag ids (n,)."""
     return log_p.argmax(axis=1)

@@ -10,7 +10,7 @@ import numpy as np
 from windowner.errors import UserError
 from windowner.features.windows import encode
 from windowner.model_file import Model
-from windowner.tagging.decoding import allowed_transitions, greedy, viterbi_batch
+from windowner.tagging.decoding import allowed_transitions, check_decoder, greedy, viterbi_batch
 
 DEFAULT_DECODE = "viterbi"
 
@@ -28,8 +28,10 @@ def predict(
 ) -> list[Prediction]:
     """Decode every sentence. `decode` is 'greedy' or 'viterbi'; None takes the model's own."""
     decode = decode or model.metadata.get("decode", DEFAULT_DECODE)
-    if decode not in ("greedy", "viterbi"):
-        raise UserError(f"unknown decoding '{decode}'; choose greedy or viterbi")
+    try:
+        check_decoder(decode)
+    except ValueError as error:
+        raise UserError(str(error)) from None
     if not sentences:
         return []
     windows = encode(sentences, model.vocabulary, model.network.window)

@@ -19,8 +19,6 @@ from windowner.model_file import (
     save_model,
 )
 
-CHECKPOINT_FILE = "checkpoint.npz"
-
 
 @dataclass
 class TrainingState:
@@ -31,6 +29,7 @@ class TrainingState:
     step: int = 0  # SGD steps taken in all
     loss_sum: float = 0.0  # the unfinished epoch's summed batch losses
     seconds: float = 0.0  # the unfinished epoch's training time so far
+    cpu_seconds: float = 0.0  # and the process CPU time it took
     history: list[dict] = field(default_factory=list)
     best_f1: float = -1.0
     best_epoch: int = 0

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from windowner.atomic import write_text
 from windowner.config import Config
-from windowner.training.loop import TrainResult, train
+from windowner.training.finish import TrainResult
+from windowner.training.run import train
 
 SEEDS_FILE = "seeds.json"
 

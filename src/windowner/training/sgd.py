@@ -1,4 +1,5 @@
-"""Plain stochastic gradient descent: θ ← θ − α ∇θJ, in place."""
+"""SGD: the plain update θ ← θ − α∇θJ, and the optimiser training runs around it (weight decay,
+clipping by global norm, momentum)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,70 @@ from collections.abc import Container
 import numpy as np
 
 from windowner.model.layers import RowGrad
+from windowner.model.losses import l2_penalty
+
+Grads = dict[str, "np.ndarray | RowGrad"]
+
+
+class SGD:
+    """Minibatch SGD with optional L2 weight decay, gradient clipping and momentum.
+
+    Math, in the order applied: g ← g + λθ for W and U (losses.l2_penalty); if ‖g‖ > τ over every
+    gradient (embedding rows included), g ← g·τ/‖g‖; with momentum μ, v ← μv + g and θ ← θ − αv for
+    the dense parameters, while embedding rows take the plain step θ ← θ − αg (a velocity for
+    every row of E would turn each sparse update into a dense one).
+    """
+
+    def __init__(
+        self,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        clip_norm: float = 0.0,
+        frozen: Container[str] = (),
+    ):
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.clip_norm = clip_norm
+        self.frozen = frozen
+        self.velocity: dict[str, np.ndarray] = {}
+
+    def step(self, params: dict[str, np.ndarray], grads: Grads, lr: float) -> float:
+        """Update `params` in place; returns the gradient's global norm before clipping."""
+        if self.weight_decay:
+            _, decay = l2_penalty(params, self.weight_decay)
+            grads = {k: g + decay[k] if k in decay else g for k, g in grads.items()}
+        norm = global_norm(grads)
+        if self.clip_norm and norm > self.clip_norm:
+            grads = scale(grads, self.clip_norm / norm)
+        if self.momentum:
+            grads = dict(grads)
+            for name, grad in grads.items():
+                if isinstance(grad, RowGrad) or name in self.frozen:
+                    continue
+                velocity = self.velocity.get(name)
+                if velocity is None:
+                    velocity = self.velocity[name] = np.zeros_like(grad)
+                velocity *= self.momentum
+                velocity += grad
+                grads[name] = velocity
+        sgd_step(params, grads, lr, self.frozen)
+        return norm
+
+
+def global_norm(grads: Grads) -> float:
+    """‖g‖ over every gradient: Math: sqrt(Σ_θ Σᵢ gᵢ²), sparse ones over their rows."""
+    total = 0.0
+    for grad in grads.values():
+        values = grad.values if isinstance(grad, RowGrad) else grad
+        total += float(np.dot(values.ravel(), values.ravel()))
+    return float(np.sqrt(total))
+
+
+def scale(grads: Grads, factor: float) -> Grads:
+    return {
+        name: RowGrad(g.rows, g.values * factor) if isinstance(g, RowGrad) else g * factor
+        for name, g in grads.items()
+    }
 
 
 def sgd_step(

@@ -1,0 +1,76 @@
+"""A new model for a run: its tag set, vocabulary and initial network, and the metadata that
+records how it was made."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from windowner.config import Config
+from windowner.data.conll import Corpus
+from windowner.errors import UserError
+from windowner.features.casing import CASING_CLASSES
+from windowner.features.vocabulary import build_vocabulary
+from windowner.model.activations import get_activation, hyperparameters
+from windowner.model.network import WindowNetwork
+from windowner.model_file import Model
+from windowner.training.provenance import data_hashes, package_versions
+from windowner.vectors.loading import load_vectors
+
+
+def new_model(
+    config: Config, train: Corpus, rng: np.random.Generator, log: Callable[[str], None]
+) -> Model:
+    """The untrained model `config` describes, with its vocabulary built from `train`."""
+    m, v = config.model, config.vectors
+    only_type = m.only_type
+    if only_type and m.head != "sigmoid":
+        raise UserError("--only-type needs --head sigmoid: it trains the lecture's σ(s) score")
+    if only_type and only_type not in train.entity_counts():
+        known = ", ".join(train.entity_counts())
+        raise UserError(f"no '{only_type}' entities in the training data; it has {known}")
+    tags = [only_type] if only_type else tag_set(train)
+
+    vectors = load_vectors(v.spec, log=log, skip_bad_lines=v.skip_bad_lines)
+    train_tokens = [t for s in train.sentences for t in s.tokens]
+    vocabulary, E = build_vocabulary(
+        vectors, train_tokens, rng, v.min_count, lookup=v.lookup, max_vectors=v.max_vectors or None
+    )
+    log(
+        f"vectors {vectors.spec}: {len(vectors.words):,} words × {vectors.dim}; vocabulary "
+        f"{len(vocabulary):,} rows; lookup {' → '.join(v.lookup)}"
+    )
+    log(f"train {vocabulary.coverage(train_tokens).summary()}")
+    activation = get_activation(
+        m.activation, **{k: getattr(m, k) for k in hyperparameters(m.activation)}
+    )
+    network = WindowNetwork.initialise(
+        E,
+        len(CASING_CLASSES),
+        len(tags),
+        window=m.window,
+        hidden=m.hidden,
+        activation=activation,
+        casing_dim=m.casing_dim,
+        rng=rng,
+        head=m.head,
+    )
+    paths = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test}
+    metadata = {
+        "config": config.to_dict(),
+        "decode": m.decode,
+        "scheme": train.scheme,
+        "seed": config.training.seed,
+        "data_sha256": data_hashes(paths),
+        "versions": package_versions(),
+    }
+    if only_type:
+        metadata["only_type"] = only_type
+    return Model(network, vocabulary, tags, metadata)
+
+
+def tag_set(corpus: Corpus) -> list[str]:
+    """'O' first, then B-/I- tags sorted by type: a stable order for the output rows."""
+    seen = {tag for s in corpus.sentences for tag in s.tags} | {"O"}
+    return sorted(seen, key=lambda t: (t != "O", t.partition("-")[2], t))

@@ -1,0 +1,66 @@
+"""The end of a run: the best epoch's model scored once on test, scores.json and the curves."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from windowner.atomic import write_text
+from windowner.evaluation.conlleval import Scores, TokenScores, scores_from_dict
+from windowner.evaluation.evaluate import evaluate
+from windowner.model_file import load_model
+from windowner.training.checkpoint import TrainingState
+from windowner.training.loop import Run, write_metrics
+from windowner.training.run_folder import BEST_FILE, CURVES_FILE, METRICS_FILE, SCORES_FILE
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    best_epoch: int
+    dev: Scores | TokenScores  # of the best epoch, as scored when it ended
+    test: Scores | TokenScores | None
+    history: list[dict] = field(default_factory=list)  # metrics.jsonl's records
+    stopped_early: bool = False
+    curves: Path | None = None  # the PNG of the curves, unless matplotlib is missing
+
+
+def finish(
+    run: Run, state: TrainingState, log: Callable[[str], None], stopped_early: bool
+) -> TrainResult:
+    """Score the best model on test once; write scores.json and the training curves.
+
+    The dev scores are the ones the best epoch recorded in its model's metadata: dev is never
+    scored again.
+    """
+    out = run.out
+    best = load_model(out / BEST_FILE)
+    dev = scores_from_dict(best.metadata["dev"])
+    test = None
+    if run.test is not None:
+        test, _ = evaluate(best, run.test)
+        final = {
+            "best_epoch": state.best_epoch,
+            "dev_f1": dev.f1,
+            "test_precision": test.precision,
+            "test_recall": test.recall,
+            "test_f1": test.f1,
+        }
+        state.history.append(final)
+        log(json.dumps(final))
+        write_metrics(out / METRICS_FILE, state.history)
+    scores = {"best_epoch": state.best_epoch, "dev": dev.to_dict()}
+    if test is not None:
+        scores["test"] = test.to_dict()
+    write_text(out / SCORES_FILE, json.dumps(scores, indent=2) + "\n")
+    curves = None
+    try:
+        from windowner.training.curves import plot_curves
+
+        plot_curves(state.history, out / CURVES_FILE, title=str(out))
+        curves = out / CURVES_FILE
+    except ImportError:
+        log("matplotlib is not installed: no training-curves.png")
+    return TrainResult(out, state.best_epoch, dev, test, state.history, stopped_early, curves)
