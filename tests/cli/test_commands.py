@@ -1,4 +1,4 @@
-"""The three commands run as a user runs them: subprocesses on the real CoNLL-2003 files."""
+"""ner-train, ner-eval and ner-tag as a user runs them: subprocesses on the real CoNLL-2003 data."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from tests.conftest import run
 from windowner.cli.gradcheck import app
 from windowner.model import losses
 from windowner.model.activations import ACTIVATIONS, GLU, Tanh
-from windowner.model.gradcheck import check_case
+from windowner.model.gradcheck import VARIANTS, check_all, check_case
 from windowner.model.network import HEADS
 
 
@@ -80,12 +80,21 @@ def test_command_exits_1_when_a_backward_is_wrong(monkeypatch):
     assert result.exit_code == 1 and "FAILED" in result.output
 
 
-def test_command_checks_everything_and_prints_json():
-    result = run("ner-gradcheck", "--activation", "all", "--head", "all", "--json")
+def test_command_prints_one_json_record_per_case():
+    """The CLI prints what check_all returns; the parametrised tests above cover every case."""
+    result = run("ner-gradcheck", "--activation", "swiglu", "--head", "sigmoid", "--json")
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(records) == len(ACTIVATIONS) * len(HEADS) * 2  # plain and dropout+l2
-    assert all(r["passed"] and max(r["max_rel_error"].values()) < 1e-6 for r in records)
-    assert {(r["activation"], r["head"]) for r in records} == {
-        (a, h) for a in ACTIVATIONS for h in HEADS
-    }
+    assert [(r["activation"], r["head"], r["variant"]) for r in records] == [
+        ("swiglu", "sigmoid", "plain"),
+        ("swiglu", "sigmoid", "dropout+l2"),
+    ]
+    assert all(r["passed"] and r["beta"] == 1.0 for r in records)
+    assert set(records[0]["max_rel_error"]) >= {"W[gate]", "b[value]", "E", "C", "activation"}
+
+
+def test_check_all_covers_every_activation_head_and_variant():
+    results = check_all(["relu", "glu"], HEADS, leak=0.3, beta=2.0)
+    assert len(results) == 2 * len(HEADS) * len(VARIANTS)
+    assert {r.activation: r.hyperparameters for r in results} == {"relu": {}, "glu": {}}
+    assert all(r.passed for r in results)
