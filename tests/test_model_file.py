@@ -96,7 +96,7 @@ def test_not_a_model_truncated_and_missing(tmp_path):
     truncated.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(UserError, match="not a windowner model"):
         load_model(truncated)
-    with pytest.raises(UserError, match="no such model file"):
+    with pytest.raises(UserError, match="no such file"):
         load_model(tmp_path / "absent.npz")
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from windowner import __version__
 from windowner.atomic import atomic_write
-from windowner.errors import UserError
+from windowner.errors import UserError, reading
 from windowner.features.casing import CASING_CLASSES
 from windowner.features.vocabulary import Vocabulary
 from windowner.model.activations import get_activation
@@ -69,17 +69,13 @@ def load_model(path: str | Path) -> Model:
 
 def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
     """Every array of an npz file, never unpickling; a UserError if it is not one."""
+    with reading(path, "a model file (.npz)"), open(path, "rb") as f:
+        magic = f.read(4)
     try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
         if magic != b"PK\x03\x04":  # np.load would try a text or .npy file as something else
             raise UserError("not a windowner model (not an .npz archive)", path)
         with np.load(path, allow_pickle=False) as npz:
             return {name: npz[name] for name in npz.files}
-    except FileNotFoundError:
-        raise UserError("no such model file", path) from None
-    except IsADirectoryError:
-        raise UserError("is a directory, expected a model file (.npz)", path) from None
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
         raise UserError(f"not a windowner model ({_reason(error)})", path) from None
 

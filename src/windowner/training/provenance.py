@@ -6,10 +6,12 @@ import hashlib
 import platform
 from pathlib import Path
 
+from windowner.errors import reading
+
 
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with reading(path, "a data file"), open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

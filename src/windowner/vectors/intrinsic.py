@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from windowner.errors import UserError
+from windowner.errors import UserError, reading
 from windowner.vectors.loading import Vectors
 
 ANALOGIES = "questions-words.txt"
@@ -385,12 +385,12 @@ def format_report(reports: Sequence[IntrinsicReport], labels: Sequence[str] = ()
 
 
 def _read_lines(path: str | Path) -> list[str]:
+    with reading(path, "a word-pairs or analogies file"):
+        data = Path(path).read_bytes()
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError("no such file", path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read: {error}", path) from None
+        return data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise UserError(f"not UTF-8 text ({error.reason} at byte {error.start})", path) from None
 
 
 # a trained model's embeddings

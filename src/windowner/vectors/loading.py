@@ -19,6 +19,7 @@ UserError naming it, or with `skip_bad_lines` every such line is left out and co
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import tempfile
 import warnings
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from windowner.errors import UserError
+from windowner.errors import UserError, reading
 
 DEFAULT_VECTORS = "glove-6b-50d"
 GENSIM_PREFIX = "gensim:"
@@ -234,44 +235,81 @@ def _sniff(path: Path) -> tuple[str, bool]:
 def _parse_text(
     path: Path, header: bool, skip: bool
 ) -> tuple[list[str], np.ndarray, list[tuple[int, str]]]:
-    """A GloVe or word2vec text file through gensim's load_word2vec_format.
+    """A GloVe or word2vec text file: checked line by line in one pass, parsed by gensim.
 
-    gensim splits a line at every space, so a file with tokens holding spaces (GloVe 840B) or
-    with blank lines is first copied to a word2vec-format temporary file in which those spaces
-    are a stand-in character; the words get their spaces back after parsing. With `skip` the
-    copy leaves out the bad lines, returned as (line number, problem). Without it, a parse that
-    fails or gives NaN/inf values or a repeated word is located (the file is read once more, on
-    this error path only) and reported with its line.
+    The pass (_validated_copy) checks every rule and writes the good lines to a word2vec-format
+    copy in which a space inside a word (GloVe 840B) is a stand-in character; gensim's
+    load_word2vec_format reads that copy, which then holds nothing it could misread, and the
+    words get their spaces back. Returns the words, the matrix and the (line, problem) of every
+    line left out with `skip`.
     """
-    count, dim, clean = _scan_text(path, header, skip)
-    try:
-        if clean and not skip:
-            keyed = _gensim_word2vec(path, binary=False, header=header)
-            words, matrix = list(keyed.index_to_key), _float32(keyed.vectors)
-            return (*_drop_bad_rows(words, matrix, path, skip=False), [])
-        with _temporary_folder() as folder:
-            copy = Path(folder) / "vectors.w2v.txt"
-            skipped = _write_normalised_copy(path, copy, header, count, dim, skip)
-            if skipped and len(skipped) == count:
-                raise UserError(f"cannot read vectors: no good lines ({count:,} bad ones)", path)
-            keyed = _gensim_word2vec(copy, binary=False, header=True, shown=path)
-    except UserError as error:
-        if skip or error.line is not None:
-            raise
-        found = _first_bad_line(path, header, dim)
-        if found is None:
-            raise
-        raise _bad_line(*found, path) from None
-    # gensim leaves None where it met a repeated word: _drop_bad_rows reports it.
-    words = [w if w is None else w.replace(_SPACE_STAND_IN, " ") for w in keyed.index_to_key]
-    matrix = _float32(keyed.vectors)
-    try:
-        return (*_drop_bad_rows(words, matrix, path, skip=False), skipped)
-    except UserError:
-        found = _first_bad_line(path, header, dim)
-        if found is None:
-            raise
-        raise _bad_line(*found, path) from None
+    with _temporary_folder(large=path.stat().st_size >= CACHE_MIN_BYTES) as folder:
+        copy = Path(folder) / "vectors.w2v.txt"
+        skipped = _validated_copy(path, copy, header, skip)
+        keyed = _gensim_word2vec(copy, binary=False, header=True, shown=path)
+    words = [w.replace(_SPACE_STAND_IN, " ") for w in keyed.index_to_key]
+    return words, _float32(keyed.vectors), skipped
+
+
+def _validated_copy(source: Path, target: Path, header: bool, skip: bool) -> list[tuple[int, str]]:
+    """The one pass over a vectors text file: every line must be a word and d finite numbers
+    (d from the header, else the most common width of the first 1,000 lines), every word must
+    occur once, and a header's count must be the number of vector lines. The first line that
+    breaks a rule is a UserError naming it; with `skip` every such line is left out instead, and
+    returned as (line number, problem). Good lines go to `target` as word2vec text.
+    """
+    from gensim import utils
+
+    stand_in = _SPACE_STAND_IN.encode("utf-8")
+    skipped: list[tuple[int, str]] = []
+    first_seen: dict[str, int] = {}
+    with reading(source, "a vectors file"), utils.open(str(source), "rb") as f:
+        lines = enumerate(f, start=1)
+        claimed, dim = (int(x) for x in next(lines)[1].split()) if header else (None, 0)
+        ahead = list(itertools.islice(((n, line.rstrip()) for n, line in lines), 1000))
+        dim = dim or _common_width(ahead) - 1
+        if not header and not any(line for _, line in ahead):
+            raise UserError("cannot read vectors: no vector lines", source)
+        if dim < 1:
+            raise UserError("cannot read vectors: a line must be a word and its numbers", source, 1)
+        count = 0
+        with open(target, "wb") as out:
+            out.write(b" " * 41 + b"\n")  # room for the header, written once the count is known
+            for number, line in itertools.chain(ahead, ((n, line.rstrip()) for n, line in lines)):
+                if not line:
+                    continue
+                count += 1
+                word, problem = _line_problem(line, dim)
+                if problem is None and word in first_seen:
+                    problem = f"word {word!r} again (first on line {first_seen[word]})"
+                if problem is not None:
+                    if not skip:
+                        raise _bad_line(number, problem, source)
+                    skipped.append((number, problem))
+                    continue
+                first_seen[word] = number
+                parts = line.rsplit(b" ", dim)
+                out.write(parts[0].replace(b" ", stand_in) + b" " + b" ".join(parts[1:]) + b"\n")
+            out.seek(0)
+            out.write(f"{count - len(skipped)} {dim}".encode())
+    if count == 0:
+        raise UserError("cannot read vectors: no vector lines", source)
+    if claimed is not None and claimed != count and not skip:
+        raise UserError(
+            f"cannot read vectors: the header says {claimed:,} vectors but the file has "
+            f"{count:,} vector lines",
+            source,
+            1,
+        )
+    if skipped and len(skipped) == count:
+        raise UserError(f"cannot read vectors: no good lines ({count:,} bad ones)", source)
+    return skipped
+
+
+def _common_width(lines: list[tuple[int, bytes]]) -> int:
+    """The most common number of space-separated fields among `lines` (0 if all are blank)."""
+    widths = Counter(line.count(b" ") + 1 for _, line in lines if line)
+    return widths.most_common(1)[0][0] if widths else 0
 
 
 def _bad_line(line: int, problem: str, path: Path) -> UserError:
@@ -316,110 +354,18 @@ def _is_float(text: str) -> bool:
     return True
 
 
-def _first_bad_line(path: Path, header: bool, dim: int) -> tuple[int, str] | None:
-    """(line number, problem) of the first bad vector line of a text file, else None."""
-    from gensim import utils
-
-    first_seen: dict[str, int] = {}
-    with utils.open(str(path), "rb") as f:
-        for number, line in enumerate(f, start=1):
-            line = line.rstrip(b"\r\n").rstrip(b" ")
-            if (header and number == 1) or not line.strip():
-                continue
-            word, problem = _line_problem(line, dim)
-            if problem is None and word in first_seen:
-                problem = f"word {word!r} again (first on line {first_seen[word]})"
-            if problem is not None:
-                return number, problem
-            first_seen[word] = number
-    return None
-
-
-def _scan_text(path: Path, header: bool, skip: bool = False) -> tuple[int, int, bool]:
-    """(non-blank vector lines, d, whether gensim can read the file as it is).
-
-    d comes from the header, else from the most common field count of the first 1,000 lines.
-    A header whose count is not the number of lines is a UserError (unless `skip`).
-    """
-    from gensim import utils
-
-    with utils.open(str(path), "rb") as f:
-        first = f.readline().split() if header else None
-        widths: Counter[int] = Counter()
-        count, blank, widest = 0, 0, 0
-        for line in f:
-            if not line.strip():
-                blank += 1
-                continue
-            fields = line.rstrip().count(b" ") + 1
-            if count < 1000:
-                widths[fields] += 1
-            count += 1
-            widest = max(widest, fields)
-    if count == 0:
-        raise UserError("cannot read vectors: no vector lines", path)
-    dim = int(first[1]) if first else widths.most_common(1)[0][0] - 1
-    if dim < 1:
-        raise UserError("cannot read vectors: a line must be a word and its numbers", path, 1)
-    if first and int(first[0]) != count and not skip:
-        raise UserError(
-            "cannot read vectors: "
-            f"the header says {int(first[0]):,} vectors but the file has {count:,} vector lines",
-            path,
-            1,
-        )
-    clean = blank == 0 and widest <= dim + 1
-    return count, dim, clean
-
-
-def _write_normalised_copy(
-    source: Path, target: Path, header: bool, count: int, dim: int, skip: bool = False
-) -> list[tuple[int, str]]:
-    """Copy `source` as word2vec text (spaces in words a stand-in, no blank lines).
-
-    With `skip`, every line is checked (_line_problem, repeated words) and bad ones left out;
-    returns their (line number, problem).
-    """
-    from gensim import utils
-
-    stand_in = _SPACE_STAND_IN.encode("utf-8")
-    skipped: list[tuple[int, str]] = []
-    seen: set[str] = set()
-    body = bytearray()
-    with utils.open(str(source), "rb") as f:
-        for number, line in enumerate(f, start=1):
-            line = line.rstrip()
-            if (header and number == 1) or not line:
-                continue
-            if skip:
-                word, problem = _line_problem(line, dim)
-                if problem is None and word in seen:
-                    problem = f"word {word!r} again"
-                if problem is not None:
-                    skipped.append((number, problem))
-                    continue
-                seen.add(word)
-            parts = line.rsplit(b" ", dim)
-            if not skip and b" " in parts[0] and _more_numbers(parts[0].decode("utf-8", "replace")):
-                raise _bad_line(number, f"expected a word and {dim} numbers, got more", source)
-            body += parts[0].replace(b" ", stand_in) + b" " + b" ".join(parts[1:]) + b"\n"
-    with open(target, "wb") as out:
-        out.write(f"{count - len(skipped)} {dim}\n".encode())
-        out.write(body)
-    return skipped
-
-
 @contextlib.contextmanager
-def _temporary_folder():
-    """A scratch folder in the vectors cache (large and persistent), else the system's."""
+def _temporary_folder(large: bool):
+    """A scratch folder: for a large file in the vectors cache (roomy and persistent, where the
+    system's /tmp may be a small tmpfs), else, and where that fails, the system's."""
     from windowner.vectors.cache import cache_dir
 
-    try:
-        cache_dir().mkdir(parents=True, exist_ok=True)
-        folder = tempfile.TemporaryDirectory(dir=cache_dir(), prefix=".parse-")
-    except OSError:
-        folder = tempfile.TemporaryDirectory(prefix="windowner-parse-")
-    with folder as name:
+    folder = None
+    if large:
+        with contextlib.suppress(OSError):
+            cache_dir().mkdir(parents=True, exist_ok=True)
+            folder = tempfile.TemporaryDirectory(dir=cache_dir(), prefix=".parse-")
+    with folder or tempfile.TemporaryDirectory(prefix="windowner-parse-") as name:
         yield name
 
 
