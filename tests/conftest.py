@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,28 @@ def read_tags(name: str) -> list[list[str]]:
     if tags:
         sentences.append(tags)
     return sentences
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(folder: Path, size: str = "256k", readonly: bool = False) -> Iterator[Path]:
+    """A real tmpfs of `size` on `folder` (read-only if asked): ENOSPC and EROFS for real.
+
+    Mounting needs root, as on these machines and in CI; where it is refused the test skips,
+    except under CI=true, where it fails: a skipped test checks nothing.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    options = f"size={size}" + (",ro" if readonly else "")
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        message = f"cannot mount a tmpfs: {result.stderr.strip()}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
@@ -43,6 +44,7 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
     with writing(path.parent, "a folder"):
         path.parent.mkdir(parents=True, exist_ok=True)
     with writing(path, "an output file"):
+        _remove_stale_names(path)
         fd = _unnamed_file(path.parent)
         temporary = None
         if fd is None:
@@ -98,9 +100,30 @@ def link_or_copy(source: str | Path, target: str | Path) -> None:
             return
         try:
             os.replace(temporary, target)
-        except BaseException:
+        finally:
+            # rename(2) does nothing when both names are links of one file (target was already
+            # a link of source), so the temporary name can outlive the replace.
             temporary.unlink(missing_ok=True)
-            raise
+
+
+def _remove_stale_names(path: Path) -> None:
+    """Delete the `.NAME.PID.tmp` names that writers of `path` killed between linking their
+    file and renaming it over `path` left behind; a live writer's name is never touched."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = stale.name[len(path.name) + 2 : -len(".tmp")].removesuffix(".link")
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _umask() -> int:

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BIN, run
-from windowner.atomic import atomic_write
 from windowner.data.text_input import TextReader
 from windowner.errors import UserError
 from windowner.model_file import load_model
@@ -187,40 +186,6 @@ def test_user_errors_of_ner_tag_are_one_line_with_exit_code_2(model_path, tmp_pa
     not_a_model = tmp_path / "model.npz"
     not_a_model.write_text("this is not a model")
     assert f"{not_a_model}: not a windowner model" in error_of(not_a_model, "-")
-
-
-# --- atomic output --------------------------------------------------------------------------
-
-
-def test_output_appears_only_when_the_run_succeeds(tmp_path):
-    target = tmp_path / "out.txt"
-    target.write_text("previous\n")
-    with pytest.raises(RuntimeError), atomic_write(target, "w") as f:
-        f.write("half of a new ")
-        raise RuntimeError("killed")
-    assert target.read_text() == "previous\n"
-    with atomic_write(target, "w") as f:
-        f.write("complete\n")
-        assert target.read_text() == "previous\n"
-    assert target.read_text() == "complete\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
-
-
-def test_without_o_tmpfile_a_hidden_named_file_is_the_fallback(tmp_path, monkeypatch):
-    from windowner import atomic
-
-    monkeypatch.setattr(atomic, "_unnamed_file", lambda directory: None)
-    target = tmp_path / "out.txt"
-    with pytest.raises(RuntimeError), atomic_write(target, "w") as f:
-        f.write("half")
-        (hidden,) = tmp_path.iterdir()
-        assert hidden.name.startswith(".out.txt.") and hidden.name.endswith(".tmp")
-        raise RuntimeError("failed")
-    assert list(tmp_path.iterdir()) == []
-    with atomic_write(target, "w") as f:
-        f.write("complete\n")
-    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
-    assert target.read_text() == "complete\n"
 
 
 def _writing_into(pid: int, directory: Path) -> bool:

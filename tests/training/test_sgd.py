@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 
 from windowner.model.layers import RowGrad, scatter_rows
-from windowner.training.sgd import sgd_step
+from windowner.training.sgd import SGD, sgd_step
 
 
 def test_sparse_and_dense_updates_follow_theta_minus_alpha_gradient():
@@ -62,3 +63,64 @@ def test_a_numpy_float64_step_size_keeps_float32_parameters_and_their_values():
     for name in ("W", "E"):
         assert as_numpy[name].dtype == np.float32
         assert np.array_equal(as_numpy[name], as_float[name])
+
+
+# --- the optimiser: weight decay, clipping and momentum through step() ---------------------------
+
+
+def dense(**arrays):
+    return {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
+
+
+def test_plain_step_returns_the_global_norm_and_moves_by_alpha_g():
+    params = dense(W=[[1.0, 2.0]], U=[[0.0]])
+    grads = {"W": np.array([[3.0, 0.0]]), "U": np.array([[4.0]])}
+    norm = SGD().step(params, grads, lr=0.5)
+    assert norm == pytest.approx(5.0)
+    np.testing.assert_allclose(params["W"], [[-0.5, 2.0]])
+    np.testing.assert_allclose(params["U"], [[-2.0]])
+
+
+def test_weight_decay_adds_lambda_theta_to_w_and_u_only():
+    params = dense(W=[[2.0]], U=[[-4.0]], b=[10.0])
+    zero = {k: np.zeros_like(v) for k, v in params.items()}
+    SGD(weight_decay=0.1).step(params, zero, lr=1.0)
+    # g = 0 + λθ for W and U: θ ← θ − α λ θ; b has no penalty and stays.
+    np.testing.assert_allclose(params["W"], [[2.0 - 0.2]])
+    np.testing.assert_allclose(params["U"], [[-4.0 + 0.4]])
+    np.testing.assert_allclose(params["b"], [10.0])
+
+
+def test_clipping_rescales_every_gradient_rows_included_to_the_threshold():
+    params = dense(W=[[0.0, 0.0]], E=np.zeros((4, 2)))
+    grads = {"W": np.array([[3.0, 0.0]]), "E": RowGrad(np.array([2]), np.array([[0.0, 4.0]]))}
+    norm = SGD(clip_norm=1.0).step(params, grads, lr=1.0)
+    assert norm == pytest.approx(5.0)  # before clipping
+    np.testing.assert_allclose(params["W"], [[-0.6, 0.0]])
+    np.testing.assert_allclose(params["E"][2], [0.0, -0.8])
+    assert not params["E"][[0, 1, 3]].any()
+    params = dense(W=[[0.0]])
+    SGD(clip_norm=10.0).step(params, {"W": np.array([[3.0]])}, lr=1.0)
+    np.testing.assert_allclose(params["W"], [[-3.0]])  # under the threshold: untouched
+
+
+def test_momentum_accumulates_velocity_for_dense_parameters_but_not_embedding_rows():
+    params = dense(W=[[0.0]], E=np.zeros((2, 1)))
+    optimizer = SGD(momentum=0.9)
+    for _ in range(3):
+        grads = {"W": np.array([[1.0]]), "E": RowGrad(np.array([1]), np.array([[1.0]]))}
+        optimizer.step(params, grads, lr=1.0)
+    # v: 1, 1.9, 2.71 -> W = −(1 + 1.9 + 2.71); E takes three plain steps of 1.
+    np.testing.assert_allclose(params["W"], [[-5.61]])
+    np.testing.assert_allclose(params["E"][1], [-3.0])
+    assert set(optimizer.velocity) == {"W"}
+
+
+def test_frozen_embeddings_neither_move_nor_get_velocity():
+    params = dense(W=[[0.0]], E=np.ones((2, 1)))
+    optimizer = SGD(momentum=0.5, frozen=("E",))
+    optimizer.step(
+        params, {"W": np.array([[1.0]]), "E": RowGrad(np.array([0]), np.ones((1, 1)))}, 1.0
+    )
+    np.testing.assert_allclose(params["E"], np.ones((2, 1)))
+    assert set(optimizer.velocity) == {"W"}

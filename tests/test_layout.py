@@ -1,0 +1,76 @@
+"""Who may import whom: the layout's rules, checked on the source and in fresh interpreters."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "src" / "windowner"
+STDLIB = sys.stdlib_module_names
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module `path` imports, at the top or inside a function, as absolute dotted names."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def modules(folder: Path):
+    return sorted(p for p in folder.rglob("*.py"))
+
+
+def test_at_most_eight_modules_sit_at_the_top_the_rest_in_subpackages():
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= 8, top
+    packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert {"data", "vectors", "features", "model", "training", "evaluation", "tagging"} <= packages
+    for init in PACKAGE.glob("*/__init__.py"):
+        assert ast.get_docstring(ast.parse(init.read_text())), f"{init} has no docstring"
+
+
+@pytest.mark.parametrize("path", modules(PACKAGE / "model"), ids=lambda p: p.name)
+def test_the_model_imports_only_numpy_the_standard_library_and_itself(path):
+    foreign = {
+        name
+        for name in imports_of(path)
+        if name.split(".")[0] not in STDLIB | {"numpy", "__future__"}
+        and not name.startswith("windowner.model")
+    }
+    assert not foreign, f"{path.name} imports {foreign}"
+
+
+def test_no_core_module_imports_typer():
+    offenders = [
+        p.relative_to(PACKAGE)
+        for p in modules(PACKAGE)
+        if "cli" not in p.relative_to(PACKAGE).parts
+        and "typer" in {name.split(".")[0] for name in imports_of(p)}
+    ]
+    assert not offenders
+
+
+def test_the_tagging_path_loads_neither_gensim_nor_datasets():
+    """What ner-tag needs to tag text (the model file, the tagger, its stream and formats) may
+    not pull in the heavy libraries when imported; they load only on the paths that read
+    vectors or tables."""
+    code = (
+        "import sys\n"
+        "import windowner.model_file, windowner.tagging.text, windowner.tagging.stream\n"
+        "import windowner.tagging.formats, windowner.tagging.tables, windowner.cli.tag\n"
+        "heavy = {'gensim', 'datasets', 'matplotlib'} & {m.split('.')[0] for m in sys.modules}\n"
+        "print(','.join(sorted(heavy)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
