@@ -61,3 +61,141 @@ def test_set_assignments_parse_as_toml_values():
     assert parse_assignment("model.activation=relu") == ("model.activation", "relu")
     with pytest.raises(UserError):
         parse_assignment("no-equals-sign")
+
+
+# --- every key refuses its invalid values, with one line naming it -------------------------------
+
+import dataclasses  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from windowner.cli.train import app  # noqa: E402
+from windowner.config import settings as config_settings  # noqa: E402
+
+NOT_A_NAME = st.text(min_size=1, max_size=12).filter(
+    lambda s: s.strip().lower() not in {"auto", "whitespace", "tab"}
+)
+# Values each key must refuse, beyond values of the wrong type (drawn for every key below).
+INVALID = {
+    "data.columns": st.sampled_from(["a", "0", "0,b", "1,2,3", ",", " , "]),
+    "data.delimiter": NOT_A_NAME,
+    "data.scheme": NOT_A_NAME.filter(
+        lambda s: s.strip().lower() not in {"iob1", "iob2", "bio", "iobes", "bioes", "bilou", "io"}
+    ),
+    "vectors.min_count": st.integers(max_value=0),
+    "vectors.max_vectors": st.integers(max_value=-1),
+    "vectors.lookup": st.one_of(
+        st.just([]),
+        st.lists(st.sampled_from(["exact", "lower", "digits"]), min_size=2).filter(
+            lambda steps: len(set(steps)) < len(steps)
+        ),
+        st.lists(NOT_A_NAME.filter(lambda s: s not in {"exact", "lower", "digits"}), min_size=1),
+    ),
+    "model.window": st.integers(max_value=0),
+    "model.hidden": st.integers(max_value=0),
+    "model.activation": NOT_A_NAME,
+    "model.leak": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
+    "model.beta": st.floats(max_value=0.0),
+    "model.head": NOT_A_NAME,
+    "model.casing_dim": st.integers(max_value=-1),
+    "model.decode": NOT_A_NAME,
+    "training.epochs": st.integers(max_value=0),
+    "training.patience": st.integers(max_value=-1),
+    "training.lr": st.floats(max_value=0.0),
+    "training.schedule": NOT_A_NAME,
+    "training.gamma": st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0001)),
+    "training.step_size": st.integers(max_value=0),
+    "training.warmup_epochs": st.floats(max_value=-1e-9),
+    "training.batch_size": st.integers(max_value=0),
+    "training.momentum": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
+    "training.weight_decay": st.floats(max_value=-1e-9),
+    "training.clip_norm": st.floats(max_value=-1e-9),
+    "training.dropout_x": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
+    "training.dropout_h": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
+    "training.on_nonfinite": NOT_A_NAME,
+    "training.seed": st.integers(max_value=-1),
+}
+# Keys that take any value of their type: free text, file names, yes/no.
+FREE = {
+    "data.train",
+    "data.dev",
+    "data.test",
+    "vectors.spec",
+    "vectors.freeze",
+    "vectors.skip_bad_lines",
+    "model.only_type",
+    "out",
+}
+WRONG_TYPE = {
+    str: st.one_of(st.integers(), st.booleans(), st.lists(st.integers(), max_size=2)),
+    int: st.one_of(st.floats(allow_nan=False), st.text(max_size=5), st.booleans()),
+    float: st.one_of(
+        st.text(max_size=5), st.booleans(), st.just(float("nan")), st.just(float("inf"))
+    ),
+    bool: st.one_of(st.integers(), st.text(max_size=5)),
+    tuple: st.one_of(st.integers(), st.just("exact"), st.lists(st.integers(), min_size=1)),
+}
+
+
+def test_every_key_has_invalid_values_or_is_free():
+    assert set(config_settings()) == set(INVALID) | FREE
+
+
+def invalid_assignments():
+    keys = sorted(config_settings())
+
+    @st.composite
+    def draw(draw_):
+        key = draw_(st.sampled_from(keys))
+        kind = type(config_settings()[key].default)
+        choices = [WRONG_TYPE[kind]] + ([INVALID[key]] if key in INVALID else [])
+        return key, draw_(st.one_of(choices))
+
+    return draw()
+
+
+@settings(max_examples=300, deadline=None)
+@given(invalid_assignments())
+def test_every_invalid_value_of_every_key_is_one_error_line_naming_it(assignment):
+    """Through ner-train itself, in-process: exit 2, one `error:` line naming the key."""
+    key, value = assignment
+    toml_value = _toml(value)
+    result = CliRunner().invoke(
+        app, ["--train", "t.txt", "--dev", "d.txt", "--set", f"{key}={toml_value}"]
+    )
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2, (key, value, result.output)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and f"'{key}'" in lines[0], lines
+
+
+def _toml(value) -> str:
+    """`value` written as TOML, the way a user types it after --set KEY=."""
+    import json
+    import math
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value)  # a TOML basic string
+    return repr(value)
+
+
+def test_no_config_file_means_the_default_runs_settings():
+    """ner-train --train T --dev D trains what make train trains, apart from paths."""
+    from tests.conftest import ROOT
+
+    named = load_config(ROOT / "configs" / "conll2003.toml")
+    paths = {
+        "data.train": named.data.train,
+        "data.dev": named.data.dev,
+        "data.test": named.data.test,
+        "out": named.out,
+    }
+    assert load_config(None, paths) == named
+    assert dataclasses.replace(named, out=Config().out, data=Config().data) == Config()

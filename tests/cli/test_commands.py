@@ -112,3 +112,33 @@ def test_eval_reports_both_decodings(trained, conll_dir):
     # Viterbi removes the O→I-X chunks greedy decoding invents: fewer found, better precision.
     assert both["viterbi"]["overall"]["found"] < both["greedy"]["overall"]["found"]
     assert both["viterbi"]["overall"]["precision"] > both["greedy"]["overall"]["precision"]
+
+
+INVALID_SETTINGS = [
+    ("vectors.lookup", '["lower","lower"]', "distinct steps"),
+    ("vectors.lookup", "[]", "distinct steps"),
+    ("model.activation", "sine", "one of logistic, tanh"),
+    ("model.head", "softmaxx", "one of softmax, sigmoid"),
+    ("model.decode", "beam", "one of greedy, viterbi"),
+    ("model.beta", "inf", "finite number"),
+    ("model.leak", "1.5", "leak must be in [0, 1)"),
+    ("training.schedule", "cosine", "one of constant, step"),
+    ("training.lr", "nan", "finite number"),
+    ("training.dropout_h", "1.0", "in [0, 1)"),
+    ("data.scheme", "bio3", "unknown tag scheme"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), INVALID_SETTINGS)
+def test_an_invalid_setting_is_one_line_naming_key_and_origin(conll_dir, key, value, expected):
+    result = run(
+        "ner-train",
+        "--train",
+        conll_dir / "train.txt",
+        "--dev",
+        conll_dir / "valid.txt",
+        "--set",
+        f"{key}={value}",
+    )
+    line = one_error_line(result)
+    assert f"'{key}'" in line and expected in line and line.endswith("(from the command line)")

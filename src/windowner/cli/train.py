@@ -87,6 +87,9 @@ def main(
                 _report(result, quiet)
                 return
             overrides = dict(parse_assignment(item) for item in set_ or [])
+            twice = sorted(overrides.keys() & given.keys())
+            if twice:
+                raise UserError(f"'{twice[0]}' is set twice, by its flag and by --set")
             overrides.update(given)
             resolved = load_config(config, overrides)
             if seeds is not None:
