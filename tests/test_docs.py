@@ -41,3 +41,21 @@ def test_every_function_named_in_backprop_md_exists():
     assert len(names) > 20
     missing = sorted(n for n in names if not resolve(n))
     assert not missing, missing
+
+
+def test_the_readme_lists_every_setting_with_its_default_and_help():
+    """The README's settings table is config.py's declarations, key for key."""
+    import json
+
+    from windowner.config import settings
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    for key, f in settings().items():
+        d = f.default
+        if isinstance(d, bool):
+            shown = "true" if d else "false"
+        elif isinstance(d, tuple):
+            shown = "[" + ", ".join(json.dumps(x) for x in d) + "]"
+        else:
+            shown = json.dumps(d) if isinstance(d, str) else repr(d)
+        assert text.count(f"| `{key}` | `{shown}` | {f.metadata['help']} |") == 1, key
