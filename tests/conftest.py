@@ -61,6 +61,7 @@ def trained(tmp_path_factory, conll_dir) -> Path:
         "model.hidden=100",
     )
     assert result.returncode == 0, result.stderr
+    (out.parent / f"{out.name}.stdout").write_text(result.stdout)  # what the user saw
     return out
 
 

@@ -25,6 +25,47 @@ def test_train_writes_model_metrics_and_config(trained):
     assert "hidden = 100" in (trained / "config.toml").read_text()
 
 
+def test_train_closes_with_a_table_per_type_the_curves_and_the_summary(trained):
+    printed = (trained.parent / f"{trained.name}.stdout").read_text().splitlines()
+    scores = json.loads((trained / "scores.json").read_text())
+    header = next(i for i, line in enumerate(printed) if line.split()[:2] == ["dev", "P"])
+    assert printed[header - 1] == f"best epoch {scores['best_epoch']}"
+    rows = {line.split()[0]: line.split()[1:] for line in printed[header + 1 : header + 6]}
+    assert list(rows) == ["LOC", "MISC", "ORG", "PER", "overall"]
+    assert float(rows["PER"][2]) == pytest.approx(
+        100 * scores["dev"]["per_type"]["PER"]["f1"], abs=0.006
+    )
+    assert float(rows["overall"][5]) == pytest.approx(
+        100 * scores["test"]["overall"]["f1"], abs=0.006
+    )
+    assert printed[-2] == f"training curves: {trained / 'training-curves.png'}"
+    assert printed[-1].startswith(f"best epoch {scores['best_epoch']}: dev F1 ")
+
+
+def test_quiet_training_prints_only_the_last_line(small_run, tmp_path):
+    config, out = small_run(), tmp_path / "q"
+    result = run(
+        "ner-train",
+        "--train",
+        config.data.train,
+        "--dev",
+        config.data.dev,
+        "--vectors",
+        config.vectors.spec,
+        "--out",
+        out,
+        "--epochs",
+        "1",
+        "--set",
+        "model.hidden=10",
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    dev_f1 = json.loads((out / "scores.json").read_text())["dev"]["overall"]["f1"]
+    expected = f"best epoch 1: dev F1 {dev_f1:.4f}; model in {out / 'model.npz'}"
+    assert result.stdout.splitlines() == [expected]
+
+
 def test_eval_reproduces_the_recorded_test_f1(trained, conll_dir, tmp_path):
     recorded = json.loads((trained / "metrics.jsonl").read_text().splitlines()[-1])["test_f1"]
     result = run("ner-eval", trained / "model.npz", conll_dir / "test.txt", "--json")
