@@ -156,7 +156,7 @@ def test_every_format_round_trips_what_the_model_found(trained):
     text = "\n\n".join(NEWS) + "\n\nFrom MOSCOW, Boris Yeltsin's spokesman Sergei Yastrzhembsky."
     for unit_texts in (NEWS, list(paragraphs(iter(text.split("\n"))))):
         tagged = tag_batch(model, unit_texts, decode="greedy")
-        assert sum(len(t.entities()) for t in tagged) >= 8
+        assert sum(len(t.entities) for t in tagged) >= 8
         assert_round_trips(tagged)
 
 

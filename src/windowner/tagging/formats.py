@@ -48,7 +48,7 @@ def entity_records(tagged: TaggedText) -> list[dict]:
     """The unit's entities as JSON-able dicts: {"start", "end", "label", "text", "score"}."""
     return [
         {"start": e.start, "end": e.end, "label": e.label, "text": e.text, "score": _r(e.score)}
-        for e in tagged.entities()
+        for e in tagged.entities
     ]
 
 
@@ -116,7 +116,7 @@ def format_tsv(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
     """One row per entity; in its text a tab, line break or backslash is escaped (\\t \\n \\\\)."""
     return "".join(
         f"{unit}\t{e.start}\t{e.end}\t{e.label}\t{_escape(e.text)}\t{_r(e.score)}\n"
-        for e in tagged.entities()
+        for e in tagged.entities
     )
 
 
