@@ -20,11 +20,11 @@ from typing import Any
 from windowner.config import Config, load_config
 from windowner.data.conll import Corpus
 from windowner.data.sources import read_corpus
-from windowner.data.tags import parse_tag
 from windowner.errors import UserError
 from windowner.evaluation.conlleval import Scores, TokenScores
 from windowner.evaluation.evaluate import evaluate as evaluate_corpus
 from windowner.model_file import Model, load_model
+from windowner.tagging.predict import entity_types
 from windowner.tagging.stream import check_decode
 from windowner.tagging.text import (
     DEFAULT_BATCH_SIZE,
@@ -123,11 +123,3 @@ def evaluate(
         model = load_model(model)
     corpus = data if isinstance(data, Corpus) else read_corpus(data, split="test")
     return evaluate_corpus(model, corpus, decode)[0]
-
-
-def entity_types(model: Model) -> list[str]:
-    """The entity types among a model's tags, sorted (an --only-type model's one type)."""
-    only_type = model.metadata.get("only_type")
-    if only_type:
-        return [only_type]
-    return sorted({parse_tag(tag)[1] for tag in model.tags} - {""})
