@@ -87,15 +87,16 @@ def legend(labels: Iterable[str]) -> str:
     return f'<ul class="legend">{items}</ul>\n'
 
 
-def entity(text: str, label: str, title: str = "", attributes: str = "") -> str:
+def entity(text: str, label: str, title: str = "", attributes: str = "", suffix: str = "") -> str:
     """One entity element: its escaped text, then the label beside it.
 
-    `attributes` is extra markup for the tag (already escaped), e.g. ' data-kind="missed"'.
+    `attributes` (e.g. ' data-kind="missed"') and `suffix`, markup after the label, are HTML
+    already escaped.
     """
     hint = f' title="{escape(title)}"' if title else ""
     return (
         f'<mark class="entity" data-label="{escape(label)}"{hint}{attributes}>'
-        f'{escape(text)}<span class="label">{escape(label)}</span></mark>'
+        f'{escape(text)}<span class="label">{escape(label)}</span>{suffix}</mark>'
     )
 
 
