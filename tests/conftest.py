@@ -177,16 +177,17 @@ CHROMIUM_FLAGS = (
 
 class Dom(HTMLParser):
     """What the tests check in a page: elements by tag, the text of every element with a
-    `data-label`, the document's title and text, the attributes of <body>."""
+    `data-label` (and the `data-side` of the element holding it), the document's title and
+    text, the attributes of <body>."""
 
     def __init__(self, markup: str):
         super().__init__(convert_charrefs=True)
         self.tags: Counter[str] = Counter()
-        self.labelled: list[dict] = []  # {"label", "text", "attrs"} in document order
+        self.labelled: list[dict] = []  # {"label", "text", "attrs", "side"} in document order
         self.body: dict[str, str | None] = {}
         self.title = ""
         self.text: list[str] = []
-        self._open: list[tuple[str, dict | None]] = []
+        self._open: list[tuple[str, dict | None, str | None]] = []
         self.feed(markup)
         self.close()
 
@@ -195,12 +196,14 @@ class Dom(HTMLParser):
         attributes = dict(attrs)
         if tag == "body":
             self.body = attributes
+        side = attributes.get("data-side") or (self._open[-1][2] if self._open else None)
         entry = None
         if "data-label" in attributes:
             entry = {"label": attributes["data-label"], "text": "", "attrs": attributes}
+            entry["side"] = side
             self.labelled.append(entry)
         if tag not in VOID_ELEMENTS:
-            self._open.append((tag, entry))
+            self._open.append((tag, entry, side))
 
     def handle_endtag(self, tag):
         while self._open:
@@ -213,7 +216,7 @@ class Dom(HTMLParser):
         if self._open and self._open[-1][0] in ("style", "title"):
             return
         self.text.append(data)
-        for _, entry in self._open:
+        for _, entry, _ in self._open:
             if entry is not None:
                 entry["text"] += data
 

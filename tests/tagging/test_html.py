@@ -48,7 +48,8 @@ def test_the_page_is_one_self_contained_document_with_a_legend():
     assert not re.search(r"(src|href)\s*=|url\(|@import|https?:", markup)
     legend = re.findall(r'<span class="swatch" data-type="([^"]+)">', markup)
     assert legend == ["EVENT", "LOC", "ORG", "PER"]
-    assert '[data-label="EVENT"]' in markup  # a type outside CoNLL's four gets a colour too
+    # a type outside CoNLL's four gets a colour too
+    assert 'mark.entity[data-label="EVENT"]' in markup
     assert "Content-Security-Policy" in markup
 
 

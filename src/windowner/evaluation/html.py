@@ -27,7 +27,7 @@ body:has(#only-errors:checked) .sentence:not(.has-errors) { display: none; }
 .sentence::before { content: attr(data-sentence); position: absolute; left: 0; width: 2.4em;
                     text-align: right; color: #aaa; font-size: .8em; }
 .line { margin: .1em 0; }
-.line .side { display: inline-block; width: 5.5em; color: #888; font-size: .75em;
+.line .side { display: inline-block; width: 7.5em; color: #888; font-size: .75em;
               text-transform: uppercase; }
 mark.entity[data-kind]:not([data-kind="correct"]) { outline: 2px solid #d33;
                                                      outline-offset: 1px; }

@@ -72,7 +72,8 @@ def colours(labels: Iterable[str]) -> dict[str, str]:
 def type_css(labels: Iterable[str]) -> str:
     """One rule per type colouring its entities and its legend swatch."""
     return "".join(
-        f'[data-label="{_css_string(label)}"], [data-type="{_css_string(label)}"] '
+        f'mark.entity[data-label="{_css_string(label)}"], '
+        f'.swatch[data-type="{_css_string(label)}"] '
         f"{{ background: {colour}; }}\n"
         for label, colour in colours(labels).items()
     )
