@@ -68,6 +68,8 @@ class Tagger:
     ) -> Iterator[TaggedText]:
         """Tag a stream of texts `batch_size` at a time, yielding one result per text in input
         order (an empty text gives a result with no sentences); memory holds one batch."""
+        if isinstance(texts, str):
+            raise TypeError("pipe() takes an iterable of texts; tag one text with tagger(text)")
         if batch_size < 1:
             raise UserError(f"batch_size must be at least 1, got {batch_size}")
         return tag_texts(self.model, texts, self.segmentation, self.decode, batch_size)
