@@ -103,7 +103,9 @@ def tag_stream(
         tokens += sum(len(sentence) for t in tagged for sentence in t.sentences)
         if after_batch is not None:
             after_batch()
-    write(footer(output_format, options))
+    closing = footer(output_format, options)
+    if closing:  # most formats have none: no empty write after the last batch
+        write(closing)
     return TagRun(units, sentences, tokens, time.perf_counter() - started)
 
 
