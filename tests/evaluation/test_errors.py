@@ -131,3 +131,20 @@ def test_errors_with_both_decodings_gives_one_analysis_each(trained):
     found = json.loads(result.stdout)
     for name in ("greedy", "viterbi"):
         assert sum(found[name]["errors"]["predicted"].values()) == found[name]["overall"]["found"]
+
+
+def test_an_only_type_model_is_refused_with_one_error_line(small_run, tmp_path):
+    from windowner.training.loop import train
+
+    config = small_run(
+        out=str(tmp_path / "loc"),
+        **{"model.head": "sigmoid", "model.only_type": "LOC", "training.epochs": 1},
+    )
+    result = train(config, log=lambda _: None, progress=False)
+    for option in (["--errors"], ["--html", tmp_path / "page.html"]):
+        found = run("ner-eval", result.out / "model.npz", config.data.dev, *option)
+        assert found.returncode == 2
+        assert found.stderr.splitlines() == [
+            "error: --errors and --html need a model of entities, not an --only-type one"
+        ]
+    assert not (tmp_path / "page.html").exists()
