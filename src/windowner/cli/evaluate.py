@@ -66,6 +66,8 @@ def main(
         from windowner.output_file import open_output
 
         loaded = load_model(model)
+        if (errors or html is not None) and loaded.metadata.get("only_type"):
+            raise UserError("--errors and --html need a model of entities, not an --only-type one")
         try:
             out_scheme = resolve_scheme(out_scheme)
         except ValueError as error:
@@ -77,8 +79,6 @@ def main(
             delimiter=delimiter,
             scheme=scheme,
         )
-        if (errors or html is not None) and loaded.metadata.get("only_type"):
-            raise UserError("--errors and --html need a model of entities, not an --only-type one")
         decoders = ("greedy", "viterbi") if decode == "both" else (decode,)
         results = {name: evaluate(loaded, corpus, name) for name in decoders}
         tokens = [s.tokens for s in corpus.sentences]
