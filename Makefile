@@ -16,8 +16,16 @@ $(STAMP): pyproject.toml
 train: $(STAMP)
 	$(BIN)/ner-train --config configs/conll2003.toml --force
 
-## test: the test suite
-test: $(STAMP)
+## test: the test suite (installs Debian's chromium first where it is missing: the HTML pages
+## are checked in headless Chromium)
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 ## lint: ruff over the sources and tests

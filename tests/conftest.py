@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -158,3 +161,92 @@ def mounted_tmpfs(folder: Path, size: str = "256k", readonly: bool = False) -> I
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+# --- headless Chromium: render a page and read back the DOM its parser built ----------------
+
+CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
+
+
+def rendered_dom(page: Path) -> str:
+    """The DOM headless Chromium builds from `page`, serialised (`--dump-dom`).
+
+    Without Chromium the test is skipped, except under CI=true, where it fails: `make test`
+    installs Chromium, so its absence in CI is a broken environment, not a reason to skip.
+    """
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with tempfile.TemporaryDirectory(prefix="windowner-chromium-") as profile:
+        command = [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom"]
+        result = subprocess.run(
+            [*command, page.resolve().as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "</html>" in result.stdout, result.stderr[-2000:]
+    return result.stdout
+
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+class Dom(HTMLParser):
+    """What the tests check in a page: elements by tag, the text of every element with a
+    `data-label` (and the `data-side` of the element holding it), the document's title and
+    text, the attributes of <body>."""
+
+    def __init__(self, markup: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: Counter[str] = Counter()
+        self.labelled: list[dict] = []  # {"label", "text", "attrs", "side"} in document order
+        self.body: dict[str, str | None] = {}
+        self.title = ""
+        self.text: list[str] = []
+        self._open: list[tuple[str, dict | None, str | None]] = []
+        self.feed(markup)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags[tag] += 1
+        attributes = dict(attrs)
+        if tag == "body":
+            self.body = attributes
+        side = attributes.get("data-side") or (self._open[-1][2] if self._open else None)
+        entry = None
+        if "data-label" in attributes:
+            entry = {"label": attributes["data-label"], "text": "", "attrs": attributes}
+            entry["side"] = side
+            self.labelled.append(entry)
+        if tag not in VOID_ELEMENTS:
+            self._open.append((tag, entry, side))
+
+    def handle_endtag(self, tag):
+        while self._open:
+            if self._open.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if self._open and self._open[-1][0] == "title":
+            self.title += data
+        if self._open and self._open[-1][0] in ("style", "title"):
+            return
+        self.text.append(data)
+        for _, entry, _ in self._open:
+            if entry is not None:
+                entry["text"] += data
+
+
+VOID_ELEMENTS = {"meta", "link", "br", "img", "input", "hr", "wbr", "source", "area", "base"}

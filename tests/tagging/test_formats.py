@@ -10,7 +10,14 @@ import pytest
 from windowner.data.tags import spans
 from windowner.data.text_input import paragraphs
 from windowner.model_file import load_model
-from windowner.tagging.formats import FORMATS, FORMATTERS, HEADERS, FormatOptions, written_tags
+from windowner.tagging.formats import (
+    FORMATS,
+    FORMATTERS,
+    FormatOptions,
+    footer,
+    header,
+    written_tags,
+)
 from windowner.tagging.text import TaggedText, segment, tag_batch
 
 # Reuters-style paragraphs; the second has an entity across a line break and a tab.
@@ -69,9 +76,8 @@ HAND.append(
 def write(tagged: list[TaggedText], output_format: str, with_tokens: bool = False) -> str:
     options = FormatOptions(with_tokens=with_tokens)
     formatter = FORMATTERS[output_format]
-    return HEADERS.get(output_format, "") + "".join(
-        formatter(t, unit, options) for unit, t in enumerate(tagged, start=1)
-    )
+    records = "".join(formatter(t, unit, options) for unit, t in enumerate(tagged, start=1))
+    return header(output_format, options) + records + footer(output_format, options)
 
 
 # --- readers: what a user of each format would write to get the entities back ----------------
@@ -156,7 +162,7 @@ def test_every_format_round_trips_what_the_model_found(trained):
     text = "\n\n".join(NEWS) + "\n\nFrom MOSCOW, Boris Yeltsin's spokesman Sergei Yastrzhembsky."
     for unit_texts in (NEWS, list(paragraphs(iter(text.split("\n"))))):
         tagged = tag_batch(model, unit_texts, decode="greedy")
-        assert sum(len(t.entities()) for t in tagged) >= 8
+        assert sum(len(t.entities) for t in tagged) >= 8
         assert_round_trips(tagged)
 
 

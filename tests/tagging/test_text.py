@@ -92,13 +92,13 @@ def test_batches_keep_order_and_the_last_short_batch():
 
 def test_tag_finds_entities_whose_offsets_slice_back(model):
     tagged = tag(model, PARAGRAPHS[0])
-    assert [(e.label, e.text) for e in tagged.entities()] == [
+    assert [(e.label, e.text) for e in tagged.entities] == [
         ("PER", "Angela Merkel"),
         ("PER", "Emmanuel Macron"),
         ("LOC", "Paris"),
     ]
     for text in PARAGRAPHS:
-        for entity in tag(model, text).entities():
+        for entity in tag(model, text).entities:
             assert text[entity.start : entity.end] == entity.text
 
 
@@ -107,10 +107,10 @@ def test_entity_score_is_the_mean_probability_of_its_tags(model):
     (prediction, *_) = predict(model, [[t.text for t in tagged.sentences[0]]])
     assert tagged.tags[0] == prediction.tags
     np.testing.assert_allclose(tagged.scores[0], prediction.probabilities, rtol=1e-6)
-    clinton = next(e for e in tagged.entities() if e.text == "Bill Clinton")
+    clinton = next(e for e in tagged.entities if e.text == "Bill Clinton")
     first = [t.start for t in tagged.sentences[0]].index(clinton.start)
     assert clinton.score == pytest.approx(np.mean(tagged.scores[0][first : first + 2]))
-    assert all(0.0 < e.score <= 1.0 for e in tagged.entities())
+    assert all(0.0 < e.score <= 1.0 for e in tagged.entities)
 
 
 def test_batching_and_chunking_do_not_change_results(model, monkeypatch):
@@ -123,11 +123,11 @@ def test_batching_and_chunking_do_not_change_results(model, monkeypatch):
         assert [r.text for r in results] == PARAGRAPHS
         assert [r.tags for r in results] == [r.tags for r in one_by_one]
         for result, alone in zip(results, one_by_one):
-            spans = [(e.start, e.end, e.label, e.text) for e in result.entities()]
-            assert spans == [(e.start, e.end, e.label, e.text) for e in alone.entities()]
+            spans = [(e.start, e.end, e.label, e.text) for e in result.entities]
+            assert spans == [(e.start, e.end, e.label, e.text) for e in alone.entities]
             # float32 sums may round differently in a larger matrix product
-            scores = [e.score for e in result.entities()]
-            assert scores == pytest.approx([e.score for e in alone.entities()], abs=1e-5)
+            scores = [e.score for e in result.entities]
+            assert scores == pytest.approx([e.score for e in alone.entities], abs=1e-5)
 
 
 def test_a_sentence_longer_than_a_chunk_is_tagged_in_pieces_and_kept_whole(model, monkeypatch):
@@ -136,19 +136,19 @@ def test_a_sentence_longer_than_a_chunk_is_tagged_in_pieces_and_kept_whole(model
     tagged = tag(model, text)
     assert [len(s) for s in tagged.sentences] == [49] and len(tagged.tags[0]) == 49
     assert len(tagged.scores[0]) == 49
-    assert [e.text for e in tagged.entities()][:3] == ["Angela Merkel", "Emmanuel Macron", "Paris"]
-    for entity in tagged.entities():
+    assert [e.text for e in tagged.entities][:3] == ["Angela Merkel", "Emmanuel Macron", "Paris"]
+    for entity in tagged.entities:
         assert text[entity.start : entity.end] == entity.text
 
 
 def test_blank_texts_give_records_without_sentences(model):
     for text in ("", "  \n\t"):
         tagged = tag(model, text)
-        assert (tagged.text, tagged.sentences, tagged.tags, tagged.entities()) == (text, [], [], [])
+        assert (tagged.text, tagged.sentences, tagged.tags, tagged.entities) == (text, [], [], [])
 
 
 def test_decode_can_be_chosen(model):
     greedy = tag(model, NEWS, decode="greedy")
     viterbi = tag(model, NEWS, decode="viterbi")
     assert [len(t) for t in greedy.tags] == [len(t) for t in viterbi.tags]
-    assert isinstance(viterbi.entities()[0], Entity)
+    assert isinstance(viterbi.entities[0], Entity)

@@ -39,18 +39,35 @@ def main(
     ] = None,
     delimiter: Annotated[str, typer.Option(help="whitespace, or tab.")] = "whitespace",
     scheme: Annotated[str, typer.Option(help="Tag scheme of DATA, or auto.")] = "auto",
+    errors: Annotated[
+        bool,
+        typer.Option(
+            "--errors",
+            help="Classify every entity (correct, wrong type, wrong boundary, missed or "
+            "spurious), with a type confusion matrix and the most often missed and spurious.",
+        ),
+    ] = False,
+    html: Annotated[
+        Optional[Path],
+        typer.Option(help="Write an HTML page of gold and predicted entities, errors marked."),
+    ] = None,
 ) -> None:
     """Entity-level precision, recall and F1 (overall and per type) and token accuracy."""
     with user_errors():
+        from windowner.atomic import atomic_write
         from windowner.data.sources import parse_columns, read_corpus
         from windowner.data.tags import resolve_scheme
         from windowner.errors import UserError
         from windowner.evaluation.conlleval import TokenScores, format_report, format_token_report
+        from windowner.evaluation.errors import analyse, format_errors
         from windowner.evaluation.evaluate import evaluate, write_predictions
+        from windowner.evaluation.html import evaluation_page
         from windowner.model_file import load_model
         from windowner.tagging.decoding import DECODERS
 
         loaded = load_model(model)
+        if (errors or html is not None) and loaded.metadata.get("only_type"):
+            raise UserError("--errors and --html need a model of entities, not an --only-type one")
         try:
             out_scheme = resolve_scheme(out_scheme)
         except ValueError as error:
@@ -64,20 +81,36 @@ def main(
         )
         decoders = DECODERS if decode == "both" else (decode,)
         results = {name: evaluate(loaded, corpus, name) for name in decoders}
+        tokens = [s.tokens for s in corpus.sentences]
+        gold_tags = [s.tags for s in corpus.sentences]
+        analyses = {
+            name: analyse(tokens, gold_tags, predicted)
+            for name, (_, predicted) in results.items()
+            if errors or html is not None
+        }
+        if html is not None:
+            name = decoders[-1]
+            title = f"windowner: {Path(model).name} on {data}" + (f" ({name})" if name else "")
+            page = evaluation_page(title, tokens, gold_tags, results[name][1], analyses[name])
+            with atomic_write(html, "w") as f:
+                f.write(page)
         if output is not None:
             _, predicted = results[decoders[-1]]
             write_predictions(output, corpus, predicted, out_scheme)
         if as_json:
-            if decode == "both":
-                print(json.dumps({name: scores.to_dict() for name, (scores, _) in results.items()}))
-            else:
-                print(json.dumps(results[decode][0].to_dict()))
+            found = {name: scores.to_dict() for name, (scores, _) in results.items()}
+            if errors:
+                for name, analysis in analyses.items():
+                    found[name]["errors"] = analysis.to_dict()
+            print(json.dumps(found if decode == "both" else found[decode]))
             return
         for name, (scores, _) in results.items():
             if decode == "both":
                 print(f"== {name} decoding")
             report = format_token_report if isinstance(scores, TokenScores) else format_report
             print(report(scores), end="")
+            if errors:
+                print("\n" + format_errors(analyses[name]), end="")
 
 
 def run() -> None:

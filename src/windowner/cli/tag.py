@@ -31,7 +31,7 @@ def main(
         typer.Option(
             "--format",
             "-f",
-            help="jsonl (default), conll, inline, slash or tsv.",
+            help="jsonl (default), conll, inline, slash, tsv or html (one page).",
             show_default=False,
         ),
     ] = None,

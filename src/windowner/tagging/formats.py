@@ -1,4 +1,4 @@
-"""How `ner-tag` writes tagged text: jsonl, conll, inline, slash or tsv.
+"""How `ner-tag` writes tagged text: jsonl, conll, inline, slash, tsv or html.
 
 Each formatter turns one TaggedText (one input unit) into the text of its output record(s);
 `unit` is the unit's 1-based number in the input. Scores are written rounded to 4 decimals.
@@ -10,6 +10,10 @@ Each formatter turns one TaggedText (one input unit) into the text of its output
 | inline | one line: `[PER Angela Merkel] met [LOC Paris] .`                               |
 | slash  | one line: `Angela/B-PER Merkel/I-PER met/O Paris/B-LOC ./O`                      |
 | tsv    | one row per entity: unit, start, end, label, text, score (after a header row)    |
+| html   | a `<section>` with the entities marked, in one page (tagging/html.py)            |
+
+A format may write something once before its first record and after its last (`header`,
+`footer`): tsv's column names, html's document around the records.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from windowner.data.tags import spans, spans_to_tags
+from windowner.tagging import html
 from windowner.tagging.text import TaggedText
 
 
@@ -27,11 +32,13 @@ class FormatOptions:
     """What every format may need besides the tagged text.
 
     `with_tokens` adds each sentence's tokens to jsonl records. `scheme` is the tag scheme that
-    conll, slash and jsonl tokens are written in (a future `--out-scheme` sets it).
+    conll, slash and jsonl tokens are written in (`--out-scheme`). `labels` are the entity
+    types the model knows, which the html page's legend lists (tag_stream fills them in).
     """
 
     with_tokens: bool = False
     scheme: str = "iob2"
+    labels: tuple[str, ...] = ()
 
 
 def written_tags(tags: list[str], options: FormatOptions) -> list[str]:
@@ -48,7 +55,7 @@ def entity_records(tagged: TaggedText) -> list[dict]:
     """The unit's entities as JSON-able dicts: {"start", "end", "label", "text", "score"}."""
     return [
         {"start": e.start, "end": e.end, "label": e.label, "text": e.text, "score": _r(e.score)}
-        for e in tagged.entities()
+        for e in tagged.entities
     ]
 
 
@@ -116,8 +123,13 @@ def format_tsv(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
     """One row per entity; in its text a tab, line break or backslash is escaped (\\t \\n \\\\)."""
     return "".join(
         f"{unit}\t{e.start}\t{e.end}\t{e.label}\t{_escape(e.text)}\t{_r(e.score)}\n"
-        for e in tagged.entities()
+        for e in tagged.entities
     )
+
+
+def format_html(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
+    """One `<section>` per unit, entities as `<mark data-label=TYPE>` (see tagging/html.py)."""
+    return html.record(tagged, unit)
 
 
 Formatter = Callable[[TaggedText, int, FormatOptions], str]
@@ -128,11 +140,29 @@ FORMATTERS: dict[str, Formatter] = {
     "inline": format_inline,
     "slash": format_slash,
     "tsv": format_tsv,
+    "html": format_html,
 }
 FORMATS = tuple(FORMATTERS)
 
-# What a format writes once, before its first record.
-HEADERS = {"tsv": TSV_HEADER}
+# What a format writes once, before its first record and after its last.
+HEADERS: dict[str, Callable[[FormatOptions], str]] = {
+    "tsv": lambda options: TSV_HEADER,
+    "html": lambda options: html.header(options.labels),
+}
+FOOTERS: dict[str, Callable[[FormatOptions], str]] = {"html": lambda options: html.footer()}
+
+
+def header(output_format: str, options: FormatOptions) -> str:
+    """What `output_format` writes before its first record ("" for most)."""
+    write = HEADERS.get(output_format)
+    return write(options) if write else ""
+
+
+def footer(output_format: str, options: FormatOptions) -> str:
+    """What `output_format` writes after its last record ("" for most)."""
+    write = FOOTERS.get(output_format)
+    return write(options) if write else ""
+
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 

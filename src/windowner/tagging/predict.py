@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from windowner.data.tags import parse_tag
 from windowner.errors import UserError
 from windowner.features.windows import encode
 from windowner.model_file import Model
@@ -57,6 +58,14 @@ def predict_tags(
 ) -> list[list[str]]:
     """Each sentence's tags (see predict)."""
     return [prediction.tags for prediction in predict(model, sentences, decode)]
+
+
+def entity_types(model: Model) -> list[str]:
+    """The entity types among a model's tags, sorted (an --only-type model's one type)."""
+    only_type = model.metadata.get("only_type")
+    if only_type:
+        return [only_type]
+    return sorted({parse_tag(tag)[1] for tag in model.tags} - {""})
 
 
 def _binary(log_p: np.ndarray, label: str) -> Prediction:

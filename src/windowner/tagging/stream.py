@@ -10,7 +10,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from windowner.atomic import atomic_write
@@ -18,7 +18,8 @@ from windowner.data.text_input import TextReader
 from windowner.errors import UserError
 from windowner.model_file import Model, load_model
 from windowner.tagging.decoding import check_decoder
-from windowner.tagging.formats import FORMATTERS, HEADERS, FormatOptions
+from windowner.tagging.formats import FORMATTERS, FormatOptions, footer, header
+from windowner.tagging.predict import entity_types
 from windowner.tagging.text import DEFAULT_BATCH_SIZE, SEGMENTATIONS, batches, tag_batch
 
 
@@ -86,11 +87,14 @@ def tag_stream(
     batch_size: int = DEFAULT_BATCH_SIZE,
     after_batch: Callable[[], object] | None = None,
 ) -> TagRun:
-    """Tag `texts` (one output record each) and `write` the formatted records batch by batch."""
+    """Tag `texts` (one output record each) and `write` the formatted records batch by batch,
+    between the format's header and footer."""
     started = time.perf_counter()
     formatter = FORMATTERS[output_format]
+    if not options.labels:
+        options = replace(options, labels=tuple(entity_types(model)))
     units = sentences = tokens = 0
-    write(HEADERS.get(output_format, ""))
+    write(header(output_format, options))
     for batch in batches(texts, batch_size):
         tagged = tag_batch(model, batch, segmentation, decode)
         write("".join(formatter(t, units + i, options) for i, t in enumerate(tagged, start=1)))
@@ -99,6 +103,9 @@ def tag_stream(
         tokens += sum(len(sentence) for t in tagged for sentence in t.sentences)
         if after_batch is not None:
             after_batch()
+    closing = footer(output_format, options)
+    if closing:  # most formats have none: no empty write after the last batch
+        write(closing)
     return TagRun(units, sentences, tokens, time.perf_counter() - started)
 
 

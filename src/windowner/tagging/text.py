@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
@@ -52,6 +54,18 @@ class Entity:
     score: float
 
 
+class TaggedToken(NamedTuple):
+    """One token of a tagged text: text[start:end] == self.text, its tag and that tag's
+    probability; `sentence` is the 0-based number of its sentence in the text."""
+
+    text: str
+    start: int
+    end: int
+    tag: str
+    score: float
+    sentence: int
+
+
 @dataclass(frozen=True)
 class TaggedText:
     """One text (one output record) with its sentences' tokens, their IOB2 tags and the
@@ -62,7 +76,9 @@ class TaggedText:
     tags: list[list[str]]
     scores: list[list[float]]
 
+    @cached_property
     def entities(self) -> list[Entity]:
+        """The entities of every sentence in text order, read off the tags as conlleval does."""
         found = []
         for tokens, tags, scores in zip(self.sentences, self.tags, self.scores, strict=True):
             for span in spans(tags):
@@ -70,6 +86,17 @@ class TaggedText:
                 score = sum(scores[span.start : span.end]) / (span.end - span.start)
                 found.append(Entity(start, end, span.label, self.text[start:end], score))
         return found
+
+    @cached_property
+    def tokens(self) -> list[TaggedToken]:
+        """Every token of every sentence, in text order, with its offsets, tag and score."""
+        return [
+            TaggedToken(token.text, token.start, token.end, tag, score, k)
+            for k, (tokens, tags, scores) in enumerate(
+                zip(self.sentences, self.tags, self.scores, strict=True)
+            )
+            for token, tag, score in zip(tokens, tags, scores, strict=True)
+        ]
 
 
 def tag(
