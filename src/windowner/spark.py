@@ -90,11 +90,12 @@ class ModelRef:
     digest: str
     shipped: bool
 
-    def load(self) -> tuple[Model, bool]:
-        """The model, from this process's cache or (once) from its file; True if just loaded."""
+    def load(self) -> tuple[Model, str]:
+        """The model, from this process's cache or (once) from its file; the file's path if it
+        was just loaded, else ''."""
         model = _MODELS.get(self.digest)
         if model is not None:
-            return model, False
+            return model, ""
         path = SparkFiles.get(self.path) if self.shipped else self.path
         where = f"on executor {socket.gethostname()}"
         try:
@@ -108,7 +109,7 @@ class ModelRef:
         except UserError as error:
             raise UserError(f"{where}: {error}") from None
         _MODELS[self.digest] = model
-        return model, True
+        return model, str(path)
 
 
 def file_digest(path: str | Path) -> str:
@@ -145,11 +146,13 @@ _SHIPPED: dict[tuple[int, str], tuple[str, str]] = {}
 
 @dataclass(frozen=True)
 class WorkerStats:
-    """What one Python worker did: times it loaded the model, rows, peak RSS in bytes."""
+    """What one Python worker did: times it loaded the model, rows, peak RSS in bytes, and the
+    file it loaded the model from (under its executor's SparkFiles folder when shipped)."""
 
     loads: int
     rows: int
     peak_rss: int
+    source: str = ""
 
 
 class _StatsParam(AccumulatorParam):
@@ -168,6 +171,7 @@ class _StatsParam(AccumulatorParam):
                     old.loads + stats.loads,
                     old.rows + stats.rows,
                     max(old.peak_rss, stats.peak_rss),
+                    old.source or stats.source,
                 )
             )
         return a
@@ -221,7 +225,7 @@ class TagBatches:
                 yield pa.RecordBatch.from_arrays(columns, names=names)
                 rows += len(chunk)
         key = (socket.gethostname(), os.getpid())
-        self.stats.add({key: WorkerStats(int(loaded), rows, _peak_rss())})
+        self.stats.add({key: WorkerStats(int(bool(loaded)), rows, _peak_rss(), loaded)})
 
 
 def _arrow(struct: T.StructType) -> pa.DataType:
@@ -370,7 +374,10 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
         builder = builder.master(master)
     for key, value in {"spark.ui.showConsoleProgress": "false", **(conf or {})}.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    try:
+        return builder.getOrCreate()
+    except Exception as error:  # no Java, a bad master URL or setting: Spark's own message
+        raise UserError(f"cannot start Spark: {_first_line(error)}") from None
 
 
 def parse_conf(pairs: list[str]) -> dict[str, str]:
