@@ -94,8 +94,8 @@ def model_path(trained, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    """3,271 texts of valid.txt and test.txt, two sentences a text, plus the SPECIAL ones."""
-    texts = conll_texts("valid.txt", 2) + conll_texts("test.txt", 2)
+    """The 3,250 sentences of valid.txt, one a text, and twice the SPECIAL texts."""
+    texts = conll_texts("valid.txt", 1)
     texts[100:100] = list(SPECIAL.values())
     texts[2000:2000] = list(SPECIAL.values())
     path = tmp_path_factory.mktemp("corpus") / "corpus.parquet"
@@ -145,7 +145,7 @@ def test_spark_gives_the_local_engines_rows_joined_on_id(spark_job, local_rows):
     flat = [[t for sentence in row["tokens"] for t in sentence] for row in rows.values()]
     local_flat = [[t for sentence in local_rows[i]["tokens"] for t in sentence] for i in rows]
     assert all(same_records(a, b) for a, b in zip(flat, local_flat))
-    assert sum(len(row["entities"]) for row in rows.values()) > 5000
+    assert sum(len(row["entities"]) for row in rows.values()) > 4000
     for row in rows.values():
         assert row["text"] == local_rows[row["id"]]["text"]
         for e in row["entities"]:
@@ -257,12 +257,14 @@ def test_the_command_on_two_executor_jvms_parquet_to_jsonl(
     model_path, corpus, local_rows, tmp_path
 ):
     """local-cluster[2,1,1024]: two executor JVMs that see the model only through addFile."""
-    output = tmp_path / "tagged.jsonl"
+    source = tmp_path / "head.parquet"
+    pq.write_table(pq.read_table(corpus).slice(0, 400), source)  # SPECIAL included; start-up
+    output = tmp_path / "tagged.jsonl"  # of three JVMs is the cost here, not tagging
     result = run(
         "ner-tag",
         model_path,
         "--dataset",
-        corpus,
+        source,
         "--engine",
         "spark",
         "--master",
@@ -280,7 +282,7 @@ def test_the_command_on_two_executor_jvms_parquet_to_jsonl(
     parts = sorted(output.glob("part-*.json"))
     assert len(parts) == 4
     rows = [json.loads(line) for part in parts for line in part.read_text("utf-8").splitlines()]
-    assert sorted(row["id"] for row in rows) == sorted(local_rows)
+    assert sorted(row["id"] for row in rows) == list(range(400))
     for row in rows:
         assert same_records(row["entities"], local_rows[row["id"]]["entities"])
         assert row.get("text") == local_rows[row["id"]]["text"]
