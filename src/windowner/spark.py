@@ -39,6 +39,7 @@ try:
     import pyarrow as pa
     from pyspark import AccumulatorParam, SparkFiles
     from pyspark.errors import AnalysisException
+    from pyspark.sql import SparkSession
     from pyspark.sql import types as T
 except ImportError as error:  # pragma: no cover - the message is the point
     raise ImportError(
@@ -46,7 +47,7 @@ except ImportError as error:  # pragma: no cover - the message is the point
     ) from None
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame
 
 # Output suffix -> the Spark data source that reads and writes it.
 KINDS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
@@ -213,7 +214,7 @@ class TagBatches:
         rows = 0
         for batch in batches:
             texts = [text or "" for text in batch.column(self.text_column).to_pylist()]
-            for start in range(0, max(len(texts), 1), self.batch_size):
+            for start in range(0, len(texts), self.batch_size):
                 chunk = texts[start : start + self.batch_size]
                 tagged = tag_batch(model, chunk, self.segmentation, self.decode)
                 columns = [*batch.slice(start, len(chunk)).columns]
@@ -359,8 +360,6 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     On a local master the Python workers run this interpreter (its venv has windowner); on a
     cluster they run the executors' own (spark.pyspark.python / PYSPARK_PYTHON there).
     """
-    from pyspark.sql import SparkSession
-
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -415,32 +414,38 @@ def tag_spark_dataset(
     if num_partitions is not None and num_partitions < 1:
         raise UserError(f"--num-partitions must be at least 1, got {num_partitions}")
     started = time.perf_counter()
+    created = SparkSession.getActiveSession() is None
     spark = spark_session(master, conf)
     startup = time.perf_counter() - started
-    started = time.perf_counter()
+    if created:  # a failed task's log lines would bury the one error line
+        spark.sparkContext.setLogLevel("FATAL")
     try:
-        df = spark.read.format(kind).load(source)
-    except AnalysisException as error:
-        raise UserError(f"cannot read as {kind}: {_first_line(error)}", source) from None
-    check_text_column(df.schema, text_column, source)
-    if num_partitions is not None:
-        df = df.repartition(num_partitions)
-    job = tagging_job(
-        df,
-        model,
-        text_column,
-        with_tokens=with_tokens,
-        segmentation=segmentation,
-        decode=decode,
-        batch_size=batch_size,
-        shared=shared,
-    )
-    write_dataframe(job.frame, output, out_kind)
-    workers = job.workers()
-    rows = sum(worker.rows for worker in workers.values())
-    return SparkRun(
-        rows, spark.sparkContext.master, startup, time.perf_counter() - started, workers
-    )
+        started = time.perf_counter()
+        try:
+            df = spark.read.format(kind).load(source)
+        except AnalysisException as error:
+            raise UserError(f"cannot read as {kind}: {_first_line(error)}", source) from None
+        check_text_column(df.schema, text_column, source)
+        if num_partitions is not None:
+            df = df.repartition(num_partitions)
+        job = tagging_job(
+            df,
+            model,
+            text_column,
+            with_tokens=with_tokens,
+            segmentation=segmentation,
+            decode=decode,
+            batch_size=batch_size,
+            shared=shared,
+        )
+        write_dataframe(job.frame, output, out_kind)
+        workers = job.workers()
+        rows = sum(worker.rows for worker in workers.values())
+        seconds = time.perf_counter() - started
+        return SparkRun(rows, spark.sparkContext.master, startup, seconds, workers)
+    finally:
+        if created:
+            spark.stop()
 
 
 def write_dataframe(df: DataFrame, output: str, kind: str) -> None:
