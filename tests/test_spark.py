@@ -253,6 +253,7 @@ def test_the_command_in_process_jsonl_to_parquet(spark, model_path, tmp_path, ca
     assert not (tmp_path / "o.parquet").exists()
 
 
+@pytest.mark.cluster
 def test_the_command_on_two_executor_jvms_parquet_to_jsonl(
     model_path, corpus, local_rows, tmp_path
 ):
