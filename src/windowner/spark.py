@@ -24,6 +24,7 @@ import socket
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -371,12 +372,37 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     builder = SparkSession.builder.appName("ner-tag")
     if master is not None:
         builder = builder.master(master)
-    for key, value in {"spark.ui.showConsoleProgress": "false", **(conf or {})}.items():
+    settings = {"spark.ui.showConsoleProgress": "false"}
+    if not submitted:  # the driver's JVM starts here: only errors from its log on stderr
+        settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={_log4j2()}"
+    for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, value)
     try:
         return builder.getOrCreate()
     except Exception as error:  # no Java, a bad master URL or setting: Spark's own message
         raise UserError(f"cannot start Spark: {_first_line(error)}") from None
+
+
+_LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+def _log4j2() -> str:
+    """A log4j2 configuration that lets only errors through (Spark's start-up WARN lines would
+    surround ner-tag's own output); --conf spark.driver.extraJavaOptions=... replaces it."""
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / "windowner-spark-log4j2.properties"
+    if not path.exists() or path.read_text() != _LOG4J2:
+        path.write_text(_LOG4J2)
+    return str(path)
 
 
 def parse_conf(pairs: list[str]) -> dict[str, str]:
@@ -413,6 +439,8 @@ def tag_spark_dataset(
     kind, out_kind = _kind(source, "--dataset"), _kind(output, "--output")
     if num_partitions is not None and num_partitions < 1:
         raise UserError(f"--num-partitions must be at least 1, got {num_partitions}")
+    # pyspark warns that it is untested with pandas 3; this path uses Arrow, never pandas.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     started = time.perf_counter()
     created = SparkSession.getActiveSession() is None
     spark = spark_session(master, conf)
