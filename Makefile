@@ -3,29 +3,36 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# apt-get needs root: through sudo unless we are root already.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: train test lint clean
+.PHONY: train test lint clean java
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
+
+## java: Java 17 for the Spark tests (pyspark), installed with apt only where `java` is missing
+java:
+	@command -v java >/dev/null || { $(SUDO) apt-get update && \
+		$(SUDO) apt-get install -y --no-install-recommends openjdk-17-jre-headless; }
 
 ## train: train the default model (configs/conll2003.toml) and print dev and test scores
 train: $(STAMP)
 	$(BIN)/ner-train --config configs/conll2003.toml --force
 
-## test: the test suite (installs Debian's chromium first where it is missing: the HTML pages
-## are checked in headless Chromium)
+## test: the test suite. It installs what its tests need where it is missing: Debian's chromium
+## (the HTML pages are checked in headless Chromium) and Java (the Spark tests); under CI=true
+## the tests fail, never skip, without them.
 CHROMIUM := /usr/bin/chromium
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(CHROMIUM):
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) java
 	$(BIN)/python -m pytest -q
 
 ## lint: ruff over the sources and tests

@@ -302,7 +302,7 @@ def imported_after(code: str) -> set[str]:
     return set(eval(result.stdout.strip().splitlines()[-1]))
 
 
-HEAVY = {"numpy", "gensim", "datasets", "pyarrow", "pandas", "tqdm"}
+HEAVY = {"numpy", "gensim", "datasets", "pyarrow", "pandas", "tqdm", "pyspark", "py4j"}
 
 
 def test_help_and_plain_tagging_import_only_what_they_need(model_path, tmp_path):

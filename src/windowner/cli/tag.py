@@ -36,7 +36,7 @@ def main(
         ),
     ] = None,
     output: Annotated[
-        Optional[Path],
+        Optional[str],  # str, not Path: with --engine spark it may be a URI (s3a://, hdfs://)
         typer.Option("--output", "-o", help="Write here (atomically) instead of stdout."),
     ] = None,
     unit: Annotated[
@@ -88,8 +88,11 @@ def main(
         ),
     ] = None,
     dataset: Annotated[
-        Optional[Path],
-        typer.Option(help="Tag the texts of this .parquet or .jsonl table (needs --output)."),
+        Optional[str],
+        typer.Option(
+            help="Tag the texts of this .parquet or .jsonl table (needs --output); with "
+            "--engine spark, any path or URI Spark reads."
+        ),
     ] = None,
     text_column: Annotated[
         str, typer.Option(help="--dataset: the column holding the texts.")
@@ -97,6 +100,41 @@ def main(
     num_proc: Annotated[
         int, typer.Option(help="--dataset: processes tagging shards of the table in parallel.")
     ] = 1,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="--dataset: local (datasets, on this machine) or spark (Apache Spark; "
+            "OUTPUT becomes a folder of part files)."
+        ),
+    ] = "local",
+    master: Annotated[
+        Optional[str],
+        typer.Option(
+            help="--engine spark: the master URL; default: spark-submit's, else local[*].",
+            show_default=False,
+        ),
+    ] = None,
+    conf: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            help="--engine spark: a Spark setting KEY=VALUE (repeatable).", show_default=False
+        ),
+    ] = None,
+    num_partitions: Annotated[
+        Optional[int],
+        typer.Option(
+            help="--engine spark: repartition the rows into N partitions (default: as read).",
+            show_default=False,
+        ),
+    ] = None,
+    shared_model: Annotated[
+        bool,
+        typer.Option(
+            "--shared-model",
+            help="--engine spark: every executor reads MODEL at this same path (shared "
+            "storage) instead of receiving a copy.",
+        ),
+    ] = False,
 ) -> None:
     """Tokenize as CoNLL-2003 was (PTB-like), split into sentences, tag, and write entities."""
     one_blas_thread()
@@ -113,20 +151,44 @@ def main(
                 raise UserError("--dataset takes no FILE, --format or --unit: one row is one text")
             if output is None:
                 raise UserError("--dataset needs --output OUT.parquet or OUT.jsonl")
-            from windowner.tagging.tables import tag_dataset
+            if engine not in ("local", "spark"):
+                raise UserError(f"--engine must be local or spark, got '{engine}'")
+            if engine == "spark":
+                if num_proc != 1:
+                    raise UserError("--num-proc is for --engine local; Spark uses its cores")
+                result = _tag_on_spark(
+                    model,
+                    dataset,
+                    output,
+                    master=master,
+                    conf=conf or [],
+                    text_column=text_column,
+                    num_partitions=num_partitions,
+                    batch_size=batch_size,
+                    segmentation=segmentation,
+                    decode=decode,
+                    with_tokens=with_tokens,
+                    shared=shared_model,
+                )
+            else:
+                if master or conf or num_partitions is not None or shared_model:
+                    raise UserError(
+                        "--master, --conf, --num-partitions and --shared-model need --engine spark"
+                    )
+                from windowner.tagging.tables import tag_dataset
 
-            result = tag_dataset(
-                model,
-                dataset,
-                output,
-                text_column=text_column,
-                num_proc=num_proc,
-                batch_size=batch_size,
-                segmentation=segmentation,
-                decode=decode,
-                with_tokens=with_tokens,
-                progress=progress,
-            )
+                result = tag_dataset(
+                    model,
+                    dataset,
+                    output,
+                    text_column=text_column,
+                    num_proc=num_proc,
+                    batch_size=batch_size,
+                    segmentation=segmentation,
+                    decode=decode,
+                    with_tokens=with_tokens,
+                    progress=progress,
+                )
         else:
             if with_tokens and output_format not in (None, "jsonl"):
                 raise UserError("--with-tokens needs --format jsonl")
@@ -154,6 +216,16 @@ def main(
             )
         if progress:
             print(result.summary(), file=sys.stderr)
+
+
+def _tag_on_spark(model: Path, dataset: str, output: str, *, conf: list[str], **options):
+    try:
+        from windowner import spark
+    except ImportError as error:
+        from windowner.errors import UserError
+
+        raise UserError(str(error)) from None
+    return spark.tag_spark_dataset(model, dataset, output, conf=spark.parse_conf(conf), **options)
 
 
 def run() -> None:
