@@ -128,7 +128,7 @@ def test_user_mistakes_are_user_errors(model_path, tmp_path):
         windowner.load(model_path, segmentation="words")
     with pytest.raises(UserError, match="no such file"):
         windowner.evaluate(model_path, tmp_path / "missing.txt")
-    with pytest.raises(UserError, match="missing.toml: no such file"):
+    with pytest.raises(UserError, match=r"missing\.toml: no such file"):
         windowner.train(tmp_path / "missing.toml")
 
 
