@@ -94,12 +94,13 @@ from windowner.model.network import WindowNetwork
 path = sys.argv[1]
 network = small_network()
 words = ["<unk>", "<s>", "</s>", *[f"w{i}" for i in range(9)]]
+TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]  # tags a model file may hold
 version = 0
 print("ready", flush=True)
 while True:
     version += 1
     network.params["c"][:] = version
-    save_model(path, Model(network, Vocabulary(words, True), [f"T{i}" for i in range(5)], {}))
+    save_model(path, Model(network, Vocabulary(words, True), TAGS, {}))
 """
 
 

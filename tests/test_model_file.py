@@ -69,7 +69,7 @@ def _meta_edit(edit):
     ("change", "message"),
     [
         (lambda a: a.pop("W"), "missing arrays W"),
-        (lambda a: a.update(W=a["W"][:, :-1]), "array W is float32"),
+        (lambda a: a.update(W=a["W"][:, :-1]), r"array W is \(6, 34\), its metadata says"),
         (lambda a: a.update(U=a["U"].astype(np.float64)), "array U is float64"),
         (_meta_edit(lambda m: m.update(format_version=99)), "format version 99"),
         (_meta_edit(lambda m: m.update(format="something-else")), "does not name"),
@@ -126,12 +126,12 @@ def test_a_crafted_pickle_inside_the_npz_never_runs(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda a: a.update(extra=np.zeros(3)), "unexpected arrays extra"),
+        (lambda a: a.update(extra=np.zeros(3)), "unexpected array extra"),
         (_meta_edit(lambda m: m.pop("shapes")), "'shapes' is missing"),
-        (_meta_edit(lambda m: m.update(tags="O B-PER")), "'tags' is missing or not a JSON list"),
+        (_meta_edit(lambda m: m.update(tags="O B-PER")), "'tags' must be a non-empty list"),
         (_meta_edit(lambda m: m.update(lowercase="yes")), "'lowercase'"),
         (_meta_edit(lambda m: m.update(activation={"name": "softplus"})), "unknown activation"),
-        (_meta_edit(lambda m: m.update(head="crf")), "unknown head"),
+        (_meta_edit(lambda m: m.update(head="crf")), "'head' is unknown"),
     ],
 )
 def test_malformed_metadata_and_extra_arrays_are_rejected(tmp_path, change, message):
@@ -148,3 +148,126 @@ def test_shapes_that_agree_with_lying_metadata_but_not_with_each_other(tmp_path)
 
     with pytest.raises(UserError, match="do not fit together"):
         load_model(_rewrite(tmp_path, shrink_u))
+
+
+def _zip_edit(tmp_path, edit) -> str:
+    """Save a good model, rewrite its zip members through `edit(name, data) -> (name, data)`."""
+    save_model(tmp_path / "good.npz", tiny_model())
+    path = tmp_path / "bad.npz"
+    with zipfile.ZipFile(tmp_path / "good.npz") as good, zipfile.ZipFile(path, "w") as bad:
+        for info in good.infolist():
+            name, data = edit(info.filename, good.read(info))
+            bad.writestr(name, data)
+    return str(path)
+
+
+def _one_row_E(arrays):
+    """E, its vocabulary and its metadata shapes agree on a single row."""
+    arrays["E"] = arrays["E"][:1]
+    arrays["vocabulary"] = np.frombuffer(b"<unk>", np.uint8)
+    _meta_edit(lambda m: m["shapes"].update(E=[1, 4]))(arrays)
+
+
+def _huge_header(name, data):
+    """The E member's header claims a 36 TiB array; the data stays as small as it was."""
+    if name != "E.npy":
+        return name, data
+    fake = io.BytesIO()
+    header = {"descr": "<f4", "fortran_order": False, "shape": (1 << 22, 1 << 21)}
+    np.lib.format.write_array_header_1_0(fake, header)
+    return name, fake.getvalue() + data[128:]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_meta_edit(lambda m: m["shapes"].update(E=5)), "'shapes' E must be a list"),
+        (_meta_edit(lambda m: m["shapes"].update(E=[-6, 4])), "'shapes' E must be a list"),
+        (_meta_edit(lambda m: m.update(vocabulary={})), "'vocabulary' must hold 'lowercase'"),
+        (_meta_edit(lambda m: m.update(only_type=5)), "'only_type' must be a non-empty string"),
+        (_meta_edit(lambda m: m.update(tags=["O", "X", "B-", "B-P", "I-P"])), "unknown tag 'X'"),
+        (_meta_edit(lambda m: m["activation"].update(leak="x")), "'leak' is no number tanh"),
+        (_meta_edit(lambda m: m.update(decode="beam")), "'decode' is unknown"),
+        (_meta_edit(lambda m: m.update(tags=["O", "B-", "B-P", "I-P", "I-Q"])), "tag 'B-'"),
+        (_meta_edit(lambda m: m.update(format_version=True)), "format_version' must be an int"),
+        (_meta_edit(lambda m: m["vocabulary"].update(lookup=["x"])), "lookup must be"),
+        (_one_row_E, "the vocabulary must start with <unk>, <s>, </s>"),
+        (lambda a: a.update(E=np.asfortranarray(a["E"])), "Fortran-ordered"),
+        (lambda a: a.update(b=a["b"] * np.float32("nan")), "array b holds NaN"),
+        (lambda a: a.update(c=np.full_like(a["c"], np.inf)), "array c holds NaN or infinite"),
+    ],
+)
+def test_metadata_and_arrays_that_used_to_end_in_a_traceback(tmp_path, change, message):
+    with pytest.raises(UserError, match=message) as error:
+        load_model(_rewrite(tmp_path, change))
+    assert error.value.path.endswith("bad.npz")
+
+
+def test_json_nested_100000_deep_is_one_line_not_a_recursion_error(tmp_path):
+    def deep(arrays):
+        meta = json.loads(arrays["metadata"].tobytes())
+        text = json.dumps(meta)[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        arrays["metadata"] = np.frombuffer(text.encode(), np.uint8)
+
+    with pytest.raises(UserError, match="nests deeper than 64 levels"):
+        load_model(_rewrite(tmp_path, deep))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda n, d: (n.removesuffix(".npy"), d), "member 'E' is not an .npy array"),
+        (_huge_header, r"claims \(4194304, 2097152\) \(35,184,372,088,832 bytes\)"),
+        (lambda n, d: (n, d[:-1]) if n == "W.npy" else (n, d), "holds"),
+    ],
+)
+def test_zip_members_are_checked_before_anything_is_allocated(tmp_path, edit, message):
+    with pytest.raises(UserError, match=message):
+        load_model(_zip_edit(tmp_path, edit))
+
+
+def _patch_central_directory(path, member: str, offset: int, value: bytes) -> None:
+    """Overwrite bytes at `offset` in `member`'s central directory entry (and local header,
+    offset − 2 there, for the fields both hold)."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(member)
+    central = data.index(b"PK\x01\x02")
+    while data[central + 46 : central + 46 + len(member)] != member.encode():
+        central = data.index(b"PK\x01\x02", central + 4)
+    data[central + offset : central + offset + len(value)] = value
+    local = info.header_offset
+    if offset >= 6:
+        data[local + offset - 2 : local + offset - 2 + len(value)] = value
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "message"),
+    [
+        (10, (14).to_bytes(2, "little"), "unsupported compression 14"),  # LZMA
+        (8, (1).to_bytes(2, "little"), "is encrypted"),
+        (6, (99).to_bytes(2, "little"), "zip version 9.9|zip file version 9.9"),
+        (16, bytes(4), "CRC"),
+        (24, (2 << 30).to_bytes(4, "little"), "out of proportion"),
+    ],
+)
+def test_zip_header_fields_are_checked(tmp_path, offset, value, message):
+    path = tmp_path / "m.npz"
+    save_model(path, tiny_model())
+    _patch_central_directory(path, "W.npy", offset, value)
+    with pytest.raises(UserError, match=message):
+        load_model(path)
+
+
+def test_a_member_inflating_out_of_proportion_is_refused_unread(tmp_path):
+    path = tmp_path / "bomb.npz"
+    save_model(tmp_path / "good.npz", tiny_model())
+    with zipfile.ZipFile(tmp_path / "good.npz") as good:
+        members = {i.filename: good.read(i) for i in good.infolist()}
+    members["E.npy"] = members["E.npy"][:128] + bytes(64 << 20)  # 64 MB of zeros: ~64 KB
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    with pytest.raises(UserError, match="out of proportion"):
+        load_model(path)

@@ -1,8 +1,8 @@
 """The model file: one `.npz` of plain arrays plus a JSON metadata entry, never pickled.
 
 Arrays: the network's parameters (E, C, W, b, U, c), `vocabulary` (the words of E's rows, UTF-8,
-newline-separated, as uint8 bytes) and `metadata` (UTF-8 JSON as uint8 bytes). Everything is
-loaded with allow_pickle=False and checked against the metadata before use: a model file is
+newline-separated, as uint8 bytes) and `metadata` (UTF-8 JSON as uint8 bytes). Nothing is
+ever unpickled, and everything is checked before use (model_file_checks): a model file is
 untrusted input.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from windowner.features.casing import CASING_CLASSES
 from windowner.features.vocabulary import Vocabulary
 from windowner.model.activations import get_activation
 from windowner.model.network import PARAM_NAMES, WindowNetwork
-from windowner.tagging.decoding import DECODERS
+from windowner.model_file_checks import check_arrays, check_metadata, parse_json, read_members
 
 FORMAT = "windowner-model"
 FORMAT_VERSION = 1
@@ -67,40 +68,46 @@ def load_model(path: str | Path) -> Model:
     return model_from_arrays(read_arrays(path), path)
 
 
-def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
-    """Every array of an npz file, never unpickling; a UserError if it is not one."""
+def read_arrays(
+    path: str | Path, extra: Callable[[str], np.dtype | None] = lambda name: None
+) -> dict[str, np.ndarray]:
+    """Every array of an npz model file, each checked (zip member, npy header, size) before it
+    is allocated, never unpickling; a UserError naming the file if it is not one.
+
+    `extra(name)` is the dtype an array beyond the model's must have, None if it may not be
+    there (checkpoints carry training state beside the model).
+    """
     with reading(path, "a model file (.npz)"), open(path, "rb") as f:
         magic = f.read(4)
+    if magic != b"PK\x03\x04":  # np.load would try a text or .npy file as something else
+        raise UserError("not a windowner model (not an .npz archive)", path)
+
+    def dtypes(name: str) -> np.dtype | None:
+        if name in PARAM_NAMES:
+            return np.dtype(np.float32)
+        return np.dtype(np.uint8) if name in MODEL_ARRAYS else extra(name)
+
     try:
-        if magic != b"PK\x03\x04":  # np.load would try a text or .npy file as something else
-            raise UserError("not a windowner model (not an .npz archive)", path)
-        with np.load(path, allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
-        raise UserError(f"not a windowner model ({_reason(error)})", path) from None
+        with reading(path, "a model file (.npz)"):
+            arrays = read_members(path, dtypes)
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise UserError(f"not a windowner model ({error})", path) from None
+    missing = [n for n in MODEL_ARRAYS if n not in arrays]
+    if missing:
+        raise UserError(f"not a valid windowner model: missing arrays {', '.join(missing)}", path)
+    return arrays
 
 
-def model_from_arrays(
-    arrays: dict[str, np.ndarray], path: str | Path, extra: frozenset[str] = frozenset()
-) -> Model:
-    """Check the arrays of a model file against its metadata and each other, build the Model.
-
-    Arrays other than the model's are refused unless named in `extra` (checkpoints carry
-    training state beside the model).
-    """
+def model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
+    """Check the arrays of a model file (as read_arrays gives them) against its metadata and
+    each other, metadata first, then build the Model."""
 
     def bad(why: str) -> UserError:
         return UserError(f"not a valid windowner model: {why}", path)
 
-    missing = [n for n in MODEL_ARRAYS if n not in arrays]
-    if missing:
-        raise bad(f"missing arrays {', '.join(missing)}")
-    unexpected = sorted(n for n in arrays if n not in MODEL_ARRAYS and n not in extra)
-    if unexpected:
-        raise bad(f"unexpected arrays {', '.join(unexpected)}")
     try:
-        metadata = json.loads(_text(arrays["metadata"]))
-        words = _text(arrays["vocabulary"]).split("\n")
+        metadata = parse_json(_bytes(arrays["metadata"]), "metadata")
+        words = _bytes(arrays["vocabulary"]).decode("utf-8").split("\n")
     except (ValueError, UnicodeDecodeError) as error:
         raise bad(f"unreadable metadata or vocabulary ({error})") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
@@ -110,48 +117,20 @@ def model_from_arrays(
             f"format version {metadata.get('format_version')!r}; this windowner "
             f"({__version__}) reads version {FORMAT_VERSION}"
         )
-    problem = _metadata_problem(metadata)
-    if problem:
-        raise bad(problem)
-    params = {}
-    for name in PARAM_NAMES:
-        array = arrays[name]
-        expected = metadata["shapes"].get(name)
-        if array.dtype != np.float32 or list(array.shape) != expected:
-            raise bad(
-                f"array {name} is {array.dtype} {array.shape}, expected float32 "
-                f"{tuple(expected or ())}"
-            )
-        params[name] = array
+    params = {name: arrays[name] for name in PARAM_NAMES}
     try:
-        activation = get_activation(**metadata["activation"])
-        network = WindowNetwork(params, activation, metadata.get("head", "softmax"))
-    except (ValueError, TypeError) as error:
-        raise bad(f"activation or head: {error}") from None
+        check_metadata(metadata)
+        check_arrays(metadata, params, words)
+    except ValueError as error:
+        raise bad(str(error)) from None
+    activation = get_activation(**metadata["activation"])
+    network = WindowNetwork(params, activation, metadata.get("head", "softmax"))
     problem = _shape_problem(params, activation.gated, len(words), len(metadata["tags"]))
     if problem:
         raise bad(problem)
-    try:
-        settings = metadata.get("vocabulary") or {"lowercase": metadata["lowercase"]}
-        vocabulary = Vocabulary.from_settings(words, settings)
-    except (ValueError, TypeError, AttributeError) as error:
-        raise bad(f"vocabulary settings: {error}") from None
+    settings = metadata.get("vocabulary") or {"lowercase": metadata["lowercase"]}
+    vocabulary = Vocabulary.from_settings(words, settings)
     return Model(network, vocabulary, metadata["tags"], metadata)
-
-
-# What the metadata must hold, and of which JSON type, before anything reads it.
-_METADATA_TYPES = {"shapes": dict, "tags": list, "lowercase": bool, "activation": dict}
-
-
-def _metadata_problem(metadata: dict) -> str | None:
-    for key, kind in _METADATA_TYPES.items():
-        if not isinstance(metadata.get(key), kind):
-            return f"metadata '{key}' is missing or not a JSON {kind.__name__}"
-    if not all(isinstance(tag, str) for tag in metadata["tags"]) or not metadata["tags"]:
-        return "metadata 'tags' must be a non-empty list of strings"
-    if "decode" in metadata and metadata["decode"] not in DECODERS:
-        return f"unknown decoding {metadata['decode']!r}"
-    return None
 
 
 def _shape_problem(params: dict[str, np.ndarray], gated: bool, words: int, tags: int):
@@ -182,20 +161,14 @@ def json_array(value: Any) -> np.ndarray:
 
 
 def array_json(array: np.ndarray) -> Any:
-    return json.loads(_text(array))
+    return parse_json(_bytes(array), "JSON")
 
 
 def _bytes_array(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
-def _text(array: np.ndarray) -> str:
+def _bytes(array: np.ndarray) -> bytes:
     if array.dtype != np.uint8 or array.ndim != 1:
         raise ValueError(f"expected bytes, got {array.dtype} {array.shape}")
-    return array.tobytes().decode("utf-8")
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, ValueError) and "pickle" in str(error):
-        return "it holds object arrays, which windowner never unpickles"
-    return str(error) or type(error).__name__
+    return array.tobytes()

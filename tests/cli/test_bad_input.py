@@ -312,3 +312,55 @@ def test_commands_print_one_error_line(cli_files, name):
     command, parts = CLI_CASES[name]
     result = run(*command(cli_files))
     assert_one_error_line(result, *parts)
+
+
+def _hostile_models(root: Path) -> dict[str, Path]:
+    """The model files that ended in tracebacks, each written to its own folder."""
+    from tests.test_model_file import _meta_edit, _one_row_E, _rewrite, _zip_edit
+
+    edits = {
+        "shapes.E = 5": lambda t: _rewrite(t, _meta_edit(lambda m: m["shapes"].update(E=5))),
+        "vocabulary without lowercase": lambda t: _rewrite(
+            t, _meta_edit(lambda m: m["vocabulary"].pop("lowercase"))
+        ),
+        "only_type = 5": lambda t: _rewrite(t, _meta_edit(lambda m: m.update(only_type=5))),
+        "tag B-": lambda t: _rewrite(t, _meta_edit(lambda m: m["tags"].__setitem__(1, "B-"))),
+        "one-row E": lambda t: _rewrite(t, _one_row_E),
+        "member E without .npy": lambda t: _zip_edit(
+            t, lambda n, d: (n.removesuffix(".npy") if n == "E.npy" else n, d)
+        ),
+        "NaN in U": lambda t: _rewrite(t, lambda a: a.update(U=a["U"] * np.nan)),
+    }
+    models = {}
+    for i, (name, make) in enumerate(edits.items()):
+        folder = root / f"hostile{i}"
+        folder.mkdir()
+        models[name] = Path(make(folder))
+    return models
+
+
+@pytest.fixture(scope="module")
+def hostile_models(tmp_path_factory):
+    return _hostile_models(tmp_path_factory.mktemp("hostile"))
+
+
+EXPECTED_MODEL_ERRORS = {
+    "shapes.E = 5": "metadata 'shapes' E must be a list of non-negative integers",
+    "vocabulary without lowercase": "metadata 'vocabulary' must hold 'lowercase'",
+    "only_type = 5": "metadata 'only_type' must be a non-empty string",
+    "tag B-": "metadata 'tags' unknown tag 'B-'",
+    "one-row E": "the vocabulary must start with <unk>, <s>, </s>",
+    "member E without .npy": "member 'E' is not an .npy array",
+    "NaN in U": "array U holds NaN or infinite values",
+}
+
+
+@pytest.mark.parametrize("name", EXPECTED_MODEL_ERRORS)
+def test_hostile_model_files_give_ner_tag_and_ner_eval_one_line(hostile_models, cli_files, name):
+    model = hostile_models[name]
+    for command in (
+        ["ner-tag", model, cli_files / "good.txt"],
+        ["ner-eval", model, cli_files / "good.txt"],
+    ):
+        result = run(*command)
+        assert_one_error_line(result, f"error: {model}: ", EXPECTED_MODEL_ERRORS[name])

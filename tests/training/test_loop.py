@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import BIN
 from windowner.errors import UserError
 from windowner.evaluation.conlleval import Scores
-from windowner.model_file import read_arrays
+from windowner.training.checkpoint import read_checkpoint_arrays as read_arrays
 from windowner.training.multiseed import train_seeds
 from windowner.training.run import resume, train
 from windowner.training.schedules import Schedule

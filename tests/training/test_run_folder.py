@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import BIN, mounted_tmpfs, run
-from windowner.model_file import read_arrays
+from windowner.training.checkpoint import read_checkpoint_arrays as read_arrays
 
 
 def train_command(config, out: Path, *extra: str) -> list[str]:

@@ -3,13 +3,15 @@ where in which epoch training stopped, in one npz (no pickle), written atomicall
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from windowner.errors import UserError
+from windowner.model.network import PARAM_NAMES
 from windowner.model_file import (
     Model,
     array_json,
@@ -18,6 +20,7 @@ from windowner.model_file import (
     read_arrays,
     save_model,
 )
+from windowner.model_file_checks import check_finite
 
 
 @dataclass
@@ -53,17 +56,59 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: str | Path):
-    """-> (model, state, velocity, order or None); a UserError if the file is not a checkpoint."""
-    arrays = read_arrays(path)
+    """-> (model, state, velocity, order or None); a UserError if the file is not a checkpoint.
+
+    The model goes through model_file's checks; the training state, the velocities (float32,
+    finite, shaped like their parameters) and the order (a permutation) through these.
+    """
+    arrays = read_checkpoint_arrays(path)
     if "training_state" not in arrays:
         raise UserError("not a training checkpoint (no training state)", path)
-    extra = {"training_state", "order", *(k for k in arrays if k.startswith("velocity."))}
-    model = model_from_arrays(arrays, path, frozenset(extra))
+    model = model_from_arrays(arrays, path)
     try:
-        state = TrainingState(**array_json(arrays["training_state"]))
-    except (TypeError, ValueError) as error:
-        raise UserError(f"unreadable training state ({error})", path) from None
-    velocity = {
-        k.removeprefix("velocity."): v for k, v in arrays.items() if k.startswith("velocity.")
-    }
-    return model, state, velocity, arrays.get("order")
+        state = _state(array_json(arrays["training_state"]))
+        velocity = {
+            k.removeprefix("velocity."): v for k, v in arrays.items() if k.startswith("velocity.")
+        }
+        for name, v in velocity.items():
+            if v.shape != model.network.params[name].shape:
+                raise ValueError(f"velocity.{name} is {v.shape}, its parameter is not")
+            check_finite(f"velocity.{name}", v)
+        order = arrays.get("order")
+        if order is not None and (
+            order.ndim != 1 or not np.array_equal(np.sort(order), np.arange(len(order)))
+        ):
+            raise ValueError("order is not a permutation")
+    except (TypeError, ValueError, KeyError) as error:
+        raise UserError(f"not a valid training checkpoint ({error})", path) from None
+    return model, state, velocity, order
+
+
+def read_checkpoint_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of a checkpoint (or model) file, checked as model_file.read_arrays checks."""
+    return read_arrays(path, _extra_dtype)
+
+
+def _extra_dtype(name: str) -> np.dtype | None:
+    """What a checkpoint holds beside the model: float32 velocities, int64 order, JSON state."""
+    if name.startswith("velocity.") and name.removeprefix("velocity.") in PARAM_NAMES:
+        return np.dtype(np.float32)
+    return {"order": np.dtype(np.int64), "training_state": np.dtype(np.uint8)}.get(name)
+
+
+def _state(values) -> TrainingState:
+    """The training state, each field of its declared JSON type, the generator state one that
+    numpy accepts."""
+    if not isinstance(values, dict):
+        raise ValueError("the training state is not a JSON object")
+    state = TrainingState(**values)
+    kinds = {int: int, float: (int, float), list: list, dict: dict}
+    for f in fields(TrainingState):
+        value = getattr(state, f.name)
+        kind = kinds[type(getattr(TrainingState(), f.name))]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"training state {f.name!r} is {value!r}")
+        if isinstance(value, int | float) and not (math.isfinite(value) and value >= -1):
+            raise ValueError(f"training state {f.name!r} is {value!r}")
+    np.random.default_rng().bit_generator.state = state.rng
+    return state

@@ -1,0 +1,278 @@
+"""What a model file must be before any of it is used: a model file is untrusted input.
+
+Three layers, each checked before the next is read: the zip archive (members, compression,
+encryption, sizes), each member's npy header (dtype, order, shape against the member's real
+size, before anything is allocated) and the metadata JSON (one declared schema, METADATA).
+Every failure is a ValueError saying what is wrong; model_file turns it into a UserError that
+names the file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.lib import format as npy
+
+from windowner.data.tags import SCHEMES, parse_tag
+from windowner.features.vocabulary import SPECIALS, check_lookup
+from windowner.model.activations import get_activation, hyperparameters
+from windowner.model.network import HEADS, PARAM_NAMES
+from windowner.tagging.decoding import DECODERS
+
+# A deflated member may inflate this many times its compressed size, plus a small allowance:
+# deflate reaches ~1032:1 on zeros, but float parameters compress by 1.1:1 or so, and windowner
+# itself stores them uncompressed.
+MAX_INFLATION = 20
+SMALL_MEMBER = 1 << 20
+MAX_JSON_DEPTH = 64
+_COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+
+
+def read_members(path: str | Path, dtypes: Callable[[str], np.dtype | None]) -> dict:
+    """Every array of the npz at `path`, each checked before it is allocated.
+
+    `dtypes(name)` is the dtype member `name` (without .npy) must have, None if the file may not
+    hold it. Raises ValueError (zip, npy header or size problems) with the reason.
+    """
+    disk_size = Path(path).stat().st_size
+    try:
+        archive = zipfile.ZipFile(path)
+    except NotImplementedError as error:  # e.g. "zip file version 9.9"
+        raise ValueError(f"unsupported {error}") from None
+    with archive:
+        infos = archive.infolist()
+        names = [info.filename for info in infos]
+        if len(set(names)) != len(names):
+            raise ValueError("it holds two members of one name")
+        for info in infos:
+            _check_member(info, disk_size, dtypes)
+        return {info.filename[:-4]: _read_npy(archive, info, dtypes) for info in infos}
+
+
+def _check_member(info: zipfile.ZipInfo, disk_size: int, dtypes) -> None:
+    name = info.filename
+    if not name.endswith(".npy"):
+        raise ValueError(f"member {name!r} is not an .npy array")
+    if dtypes(name[:-4]) is None:
+        raise ValueError(f"unexpected array {name[:-4]}")
+    if info.compress_type not in _COMPRESSIONS:
+        raise ValueError(f"member {name!r} uses unsupported compression {info.compress_type}")
+    if info.flag_bits & 0x1:
+        raise ValueError(f"member {name!r} is encrypted")
+    if info.extract_version > zipfile.MAX_EXTRACT_VERSION:
+        raise ValueError(f"member {name!r} needs zip version {info.extract_version / 10:.1f}")
+    if info.compress_size > disk_size:
+        raise ValueError(f"member {name!r} claims {info.compress_size:,} bytes, more than the file")
+    limit = info.compress_size * MAX_INFLATION + SMALL_MEMBER
+    stored = info.compress_type == zipfile.ZIP_STORED
+    if info.file_size > limit or (stored and info.file_size != info.compress_size):
+        raise ValueError(
+            f"member {name!r} would inflate {info.compress_size:,} bytes to "
+            f"{info.file_size:,}: out of proportion"
+        )
+
+
+def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dtypes) -> np.ndarray:
+    """The member's array: header checked against the expected dtype, C order and the
+    member's real size first, then exactly that many bytes read, then the CRC checked."""
+    name = info.filename[:-4]
+    try:
+        with archive.open(info) as stream:
+            version = npy.read_magic(stream)
+            if version == (1, 0):
+                shape, fortran, dtype = npy.read_array_header_1_0(stream)
+            elif version == (2, 0):
+                shape, fortran, dtype = npy.read_array_header_2_0(stream)
+            else:
+                raise ValueError(f"npy format version {version}")
+            expected = dtypes(name)
+            if dtype != expected or fortran or any(n < 0 for n in shape):
+                raise ValueError(
+                    f"array {name} is {dtype} {shape}{' Fortran-ordered' if fortran else ''}, "
+                    f"expected a C-ordered {expected} array"
+                )
+            nbytes = math.prod(shape) * dtype.itemsize
+            if nbytes != info.file_size - stream.tell():
+                raise ValueError(
+                    f"array {name}'s header claims {shape} ({nbytes:,} bytes) but the member "
+                    f"holds {info.file_size - stream.tell():,}"
+                )
+            data = bytearray(nbytes)
+            if stream.readinto(data) != nbytes or stream.read(1):
+                raise ValueError(f"array {name} is truncated")
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as e:
+        raise ValueError(f"member {info.filename!r}: {e}") from None
+    return np.frombuffer(data, dtype).reshape(shape)
+
+
+def check_finite(name: str, array: np.ndarray) -> None:
+    if not np.isfinite(array).all():
+        raise ValueError(f"array {name} holds NaN or infinite values")
+
+
+def parse_json(data: bytes, what: str) -> Any:
+    """UTF-8 JSON, its bracket nesting bounded before the parser (which recurses) sees it."""
+    text = data.decode("utf-8")
+    depth = deepest = 0
+    for bracket in re.sub(r'"(?:[^"\\]|\\.)*"', "", text):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket in "]}":
+            depth -= 1
+    if deepest > MAX_JSON_DEPTH:
+        raise ValueError(f"its {what} nests deeper than {MAX_JSON_DEPTH} levels")
+    return json.loads(text)
+
+
+# The metadata schema: each key, whether it is required, and the check its value must pass
+# (given the whole metadata, already type-checked up to that key). Keys not named here are kept
+# but never read by windowner.
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _string(v, meta) -> None:
+    if not isinstance(v, str):
+        raise ValueError("must be a string")
+
+
+def _object(v, meta) -> None:
+    if not isinstance(v, dict):
+        raise ValueError("must be a JSON object")
+
+
+def _one_of(choices: tuple[str, ...]):
+    def check(v, meta) -> None:
+        if v not in choices:
+            raise ValueError(f"is unknown ({v!r}); choose from {', '.join(choices)}")
+
+    return check
+
+
+def _format_version(v, meta) -> None:  # its value is model_file's to judge
+    if not _is_int(v):
+        raise ValueError("must be an integer")
+
+
+def _tags(v, meta) -> None:
+    if not isinstance(v, list) or not v or not all(isinstance(t, str) for t in v):
+        raise ValueError("must be a non-empty list of strings")
+    if len(set(v)) != len(v):
+        raise ValueError("holds a tag twice")
+    if "only_type" not in meta:
+        for tag in v:
+            parse_tag(tag)
+
+
+def _bool(v, meta) -> None:
+    if not isinstance(v, bool):
+        raise ValueError("must be true or false")
+
+
+def _vocabulary(v, meta) -> None:
+    _object(v, meta)
+    if set(v) - {"lowercase", "lookup"} or not isinstance(v.get("lowercase"), bool):
+        raise ValueError("must hold 'lowercase' (true or false) and optionally 'lookup'")
+    lookup = v.get("lookup", [])
+    if not isinstance(lookup, list) or not all(isinstance(s, str) for s in lookup):
+        raise ValueError("'lookup' must be a list of strings")
+    if "lookup" in v:
+        check_lookup(lookup)
+
+
+def _activation(v, meta) -> None:
+    _object(v, meta)
+    name = v.get("name")
+    if not isinstance(name, str):
+        raise ValueError("must name its unit")
+    known = hyperparameters(name)  # a ValueError listing the units for an unknown name
+    for key, value in v.items():
+        if key == "name":
+            continue
+        if key not in known or not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError(f"{key!r} is no number {name} takes")
+    get_activation(**v)
+
+
+def _shapes(v, meta) -> None:
+    _object(v, meta)
+    if set(v) != set(PARAM_NAMES):
+        raise ValueError(f"must give the shape of exactly {', '.join(PARAM_NAMES)}")
+    for name, shape in v.items():
+        if not isinstance(shape, list) or not all(_is_int(n) and n >= 0 for n in shape):
+            raise ValueError(f"{name} must be a list of non-negative integers")
+
+
+def _only_type(v, meta) -> None:
+    if not isinstance(v, str) or not v:
+        raise ValueError("must be a non-empty string")
+    parse_tag(f"B-{v}")
+    if meta["tags"] != [v]:
+        raise ValueError(f"{v!r} is not the model's one type (its tags: {meta['tags']})")
+
+
+def _hashes(v, meta) -> None:
+    _object(v, meta)
+    if not all(isinstance(h, str) for h in v.values()):
+        raise ValueError("must map names to strings")
+
+
+def _non_negative_int(v, meta) -> None:
+    if not _is_int(v) or v < 0:
+        raise ValueError("must be a non-negative integer")
+
+
+METADATA: dict[str, tuple[bool, Callable[[Any, Mapping], None]]] = {
+    "format_version": (True, _format_version),
+    "windowner_version": (False, _string),
+    "lowercase": (True, _bool),
+    "vocabulary": (False, _vocabulary),
+    "activation": (True, _activation),
+    "head": (False, _one_of(HEADS)),
+    "decode": (False, _one_of(DECODERS)),
+    "shapes": (True, _shapes),
+    "tags": (True, _tags),
+    "only_type": (False, _only_type),
+    "scheme": (False, _one_of(SCHEMES)),
+    "data_sha256": (False, _hashes),
+    "config": (False, _object),
+    "versions": (False, _object),
+    "dev": (False, _object),
+    "epoch": (False, _non_negative_int),
+    "seed": (False, _non_negative_int),
+}
+
+
+def check_metadata(meta: dict) -> None:
+    """ValueError naming the first key of METADATA the metadata lacks or holds wrongly."""
+    for key, (required, check) in METADATA.items():
+        if key not in meta:
+            if required:
+                raise ValueError(f"metadata '{key}' is missing")
+            continue
+        try:
+            check(meta[key], meta)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"metadata '{key}' {error}") from None
+
+
+def check_arrays(meta: dict, params: dict[str, np.ndarray], words: list[str]) -> None:
+    """The parameters against the metadata's shapes, and vocabulary lines against E's rows."""
+    for name in PARAM_NAMES:
+        if list(params[name].shape) != meta["shapes"][name]:
+            raise ValueError(
+                f"array {name} is {params[name].shape}, its metadata says "
+                f"{tuple(meta['shapes'][name])}"
+            )
+        check_finite(name, params[name])
+    if words[: len(SPECIALS)] != list(SPECIALS):
+        raise ValueError(f"the vocabulary must start with {', '.join(SPECIALS)}")
