@@ -32,7 +32,7 @@ def _missing() -> str | None:
 if _missing():
     if os.environ.get("CI") == "true":
         raise RuntimeError(f"CI needs the Spark tests to run: {_missing()}")
-    pytest.skip(_missing(), allow_module_level=True)
+    pytest.skip(_missing(), allow_module_level=True)  # outside CI only: CI raises above
 
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
