@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ def imports_of(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "windowner":
+            found |= {f"windowner.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module)
     return found
@@ -74,3 +77,36 @@ def test_the_tagging_path_loads_neither_gensim_nor_datasets():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def allowed_imports(package: str) -> tuple[set[str], set[str]]:
+    """What the package's docstring says it may import: (windowner modules, other libraries),
+    from its 'May import: windowner's; libraries.' line."""
+    doc = ast.get_docstring(ast.parse((PACKAGE / package / "__init__.py").read_text()))
+    line = " ".join(doc[doc.index("May import:") :].split())
+    inside, _, outside = line.removeprefix("May import:").rstrip(".").partition(";")
+
+    def names(text: str) -> set[str]:
+        return {re.sub(r"\(.*", "", n).strip() for n in re.sub(r"\([^)]*\)", "", text).split(",")}
+
+    internal = names(inside) - {"numpy"}
+    external = names(outside) | ({"numpy"} if "numpy" in inside else set())
+    return {n for n in internal if n}, {n for n in external if n}
+
+
+SUBPACKAGES = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+
+
+@pytest.mark.parametrize("package", SUBPACKAGES)
+def test_each_package_imports_only_what_its_docstring_allows(package):
+    internal, external = allowed_imports(package)
+    for path in modules(PACKAGE / package):
+        for name in imports_of(path):
+            top = name.split(".")[0]
+            if top in STDLIB or top == "__future__":
+                continue
+            if top == "windowner":
+                part = name.split(".")[1] if "." in name else ""
+                assert part in internal | {package}, f"{path.name} imports {name}"
+            else:
+                assert top in external, f"{path.name} imports {name}"

@@ -1,1 +1,4 @@
-"""Scoring: the conlleval entity metric, and evaluate(model, corpus)."""
+"""Scoring: the conlleval entity metric, evaluate(model, corpus), error analysis and its page.
+
+May import: data, tagging, atomic, errors, model_file.
+"""

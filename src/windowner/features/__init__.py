@@ -1,1 +1,4 @@
-"""What the network reads: the vocabulary, casing classes, windows of ids."""
+"""What the network reads: the vocabulary, casing classes, windows of ids.
+
+May import: vectors, errors; numpy.
+"""

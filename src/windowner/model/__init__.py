@@ -1,1 +1,4 @@
-"""The network and its numerics: activations, layers, dropout, losses, gradient checks."""
+"""The network and its numerics: activations, layers, dropout, losses, gradient checks.
+
+May import: numpy (nothing of windowner's outside model/).
+"""
