@@ -73,6 +73,23 @@ def conll_dir() -> Path:
     return CONLL
 
 
+def small_run_args(config) -> list[str]:
+    """ner-train's data and vectors flags for a small_run config."""
+    return [
+        *("--train", str(config.data.train), "--dev", str(config.data.dev)),
+        *("--vectors", str(config.vectors.spec)),
+    ]
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    """The one `error:` line a command printed on stderr, having exited 2 with no traceback."""
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
 def head_of_conll(source: Path, target: Path, sentences: int) -> Path:
     """Write the first `sentences` sentences of a real CoNLL file (DOCSTART lines included)."""
     out, seen = [], 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from windowner.config import Config, load_config
 from windowner.data.conll import Corpus
@@ -33,8 +33,9 @@ from windowner.tagging.text import (
     tag_batch,
     tag_texts,
 )
-from windowner.training.finish import TrainResult
-from windowner.training.run import train as run_training
+
+if TYPE_CHECKING:  # training is imported by train() alone: a tagger never needs it
+    from windowner.training.finish import TrainResult
 
 
 class Tagger:
@@ -104,6 +105,8 @@ def train(
         resolved = config
     else:
         resolved = load_config(config, overrides)
+    from windowner.training.run import train as run_training
+
     return run_training(resolved, force=force, log=log, progress=progress)
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
-from tests.conftest import run
+from tests.conftest import one_error_line, run, small_run_args
 from windowner.data.conll import read_conll
 from windowner.data.tags import to_iob1
 
@@ -46,12 +45,7 @@ def test_quiet_training_prints_only_the_last_line(small_run, tmp_path):
     config, out = small_run(), tmp_path / "q"
     result = run(
         "ner-train",
-        "--train",
-        config.data.train,
-        "--dev",
-        config.data.dev,
-        "--vectors",
-        config.vectors.spec,
+        *small_run_args(config),
         "--out",
         out,
         "--epochs",
@@ -93,14 +87,6 @@ def test_eval_text_report_and_output_file(trained, conll_dir, tmp_path):
     assert result.stdout.startswith("processed 51362 tokens with 5942 phrases;")
     lines = output.read_text().split("\n")
     assert lines[0].split()[:2] == ["CRICKET", "O"] and len(lines[0].split()) == 3
-
-
-def one_error_line(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 def test_user_errors_are_one_line_with_exit_code_2(trained, tmp_path, conll_dir):

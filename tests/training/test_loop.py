@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import BIN
+from tests.conftest import BIN, small_run_args
 from windowner.errors import UserError
 from windowner.evaluation.conlleval import Scores
 from windowner.training.checkpoint import read_checkpoint_arrays as read_arrays
@@ -48,12 +48,7 @@ def test_sigint_then_resume_ends_with_the_uninterrupted_model(small_run, tmp_pat
     config = small_run(out=str(tmp_path / "cut"), **settings)
     command = [
         str(BIN / "ner-train"),
-        "--train",
-        config.data.train,
-        "--dev",
-        config.data.dev,
-        "--vectors",
-        config.vectors.spec,
+        *small_run_args(config),
         "--epochs",
         "3",
         *("--set", "model.hidden=30", "--set", "training.batch_size=1"),

@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import BIN, mounted_tmpfs, run
+from tests.conftest import BIN, mounted_tmpfs, one_error_line, run, small_run_args
 from windowner.training.checkpoint import read_checkpoint_arrays as read_arrays
 
 
 def train_command(config, out: Path, *extra: str) -> list[str]:
     return [
         str(BIN / "ner-train"),
-        *("--train", config.data.train, "--dev", config.data.dev),
-        *("--vectors", config.vectors.spec, "--out", str(out), "--epochs", "3"),
+        *small_run_args(config),
+        *("--out", str(out), "--epochs", "3"),
         *("--set", "model.hidden=30", *extra),
     ]
 
@@ -33,13 +33,6 @@ def wait_for_epoch(process: subprocess.Popen, epoch: int) -> None:
         if line.startswith(f'{{"epoch": {epoch},'):
             return
     raise AssertionError(process.stderr.read())
-
-
-def one_error_line(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
