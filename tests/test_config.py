@@ -100,6 +100,11 @@ INVALID = {
     "model.beta": st.floats(max_value=0.0),
     "model.head": NOT_A_NAME,
     "model.casing_dim": st.integers(max_value=-1),
+    "model.affix_dim": st.integers(max_value=-1),
+    "model.affix_max": st.integers(max_value=0),
+    "model.affix_min_count": st.integers(max_value=0),
+    "model.shape_dim": st.integers(max_value=-1),
+    "model.document_dim": st.integers(max_value=-1),
     "model.decode": NOT_A_NAME,
     "training.epochs": st.integers(max_value=0),
     "training.patience": st.integers(max_value=-1),
@@ -114,6 +119,7 @@ INVALID = {
     "training.clip_norm": st.floats(max_value=-1e-9),
     "training.dropout_x": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
     "training.dropout_h": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
+    "training.word_dropout": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
     "training.on_nonfinite": NOT_A_NAME,
     "training.seed": st.integers(max_value=-1),
 }
@@ -126,6 +132,7 @@ FREE = {
     "vectors.freeze",
     "vectors.skip_bad_lines",
     "model.only_type",
+    "training.with_dev",
     "out",
 }
 WRONG_TYPE = {

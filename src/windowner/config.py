@@ -183,6 +183,24 @@ class ModelConfig:
         "", "With head sigmoid: one binary decision, 'is the centre word TYPE?'."
     )
     casing_dim: int = setting(4, "Width of each position's learned casing vector.", _at_least(0))
+    affix_dim: int = setting(
+        0, "Width of each prefix and suffix vector per position (0: no affixes).", _at_least(0)
+    )
+    affix_max: int = setting(3, "Prefixes and suffixes of lengths 1 to this.", _at_least(1))
+    affix_min_count: int = setting(
+        2, "An affix or shape gets its own row from this many training tokens.", _at_least(1)
+    )
+    shape_dim: int = setting(
+        0,
+        "Width of the word-shape vector (Xxxx, X.X., dd-dd) per position (0: none).",
+        _at_least(0),
+    )
+    document_dim: int = setting(
+        0,
+        "Width of the document-context vector per position: the word's casing elsewhere in its "
+        "document (0: none).",
+        _at_least(0),
+    )
     decode: str = setting(
         "viterbi",
         "viterbi (IOB2-constrained best sequence) or greedy (argmax per token).",
@@ -217,6 +235,16 @@ class TrainingConfig:
     )
     dropout_x: float = setting(0.0, "Dropout rate on the window vector x.", _between(0, 1))
     dropout_h: float = setting(0.0, "Dropout rate on the hidden layer h.", _between(0, 1))
+    with_dev: bool = setting(
+        False,
+        "Train on train + dev for exactly `epochs` epochs and keep the last (use the epoch count "
+        "a dev-selected run chose); dev then selects nothing and its scores are on training data.",
+    )
+    word_dropout: float = setting(
+        0.0,
+        "Probability that a training word seen once is read as <unk> at a window position.",
+        _between(0, 1),
+    )
     on_nonfinite: str = setting(
         "stop",
         "A NaN/inf loss: stop (the best model is kept), or halve α and redo the epoch.",

@@ -1,6 +1,7 @@
 """The model file: one `.npz` of plain arrays plus a JSON metadata entry, never pickled.
 
-Arrays: the network's parameters (E, C, W, b, U, c), `vocabulary` (the words of E's rows, UTF-8,
+Arrays: the network's parameters (E, C, W, b, U, c, and the feature tables P, S, K, D of a model
+that has them), `vocabulary` (the words of E's rows, UTF-8,
 newline-separated, as uint8 bytes) and `metadata` (UTF-8 JSON as uint8 bytes). Nothing is
 ever unpickled, and everything is checked before use (model_file_checks): a model file is
 untrusted input.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,20 @@ from windowner import __version__
 from windowner.atomic import atomic_write
 from windowner.errors import UserError, reading
 from windowner.features.casing import CASING_CLASSES
+from windowner.features.document import DOCUMENT_CLASSES
 from windowner.features.vocabulary import Vocabulary
+from windowner.features.windows import Features
 from windowner.model.activations import get_activation
-from windowner.model.network import PARAM_NAMES, WindowNetwork
+from windowner.model.ensemble import Ensemble
+from windowner.model.network import OPTIONAL_PARAMS, PARAM_NAMES, WindowNetwork
 from windowner.model_file_checks import check_arrays, check_metadata, parse_json, read_members
 
 FORMAT = "windowner-model"
-FORMAT_VERSION = 1
+# Version 2 added the feature tables (P, S, K, D) and the metadata that says which a model has,
+# and ensembles (members beyond the first as memberN.E, memberN.C, …); a version 1 file is a
+# model without them and loads as one.
+FORMAT_VERSION = 2
+READS_VERSIONS = (1, 2)
 MODEL_ARRAYS = (*PARAM_NAMES, "vocabulary", "metadata")
 
 
@@ -35,14 +43,17 @@ MODEL_ARRAYS = (*PARAM_NAMES, "vocabulary", "metadata")
 class Model:
     """Everything tagging needs: the network, its vocabulary, its tag set and how it was made."""
 
-    network: WindowNetwork
+    network: WindowNetwork | Ensemble
     vocabulary: Vocabulary
     tags: list[str]
     metadata: dict[str, Any]
+    features: Features = field(default_factory=Features)  # what a position reads beside the word
 
 
 def save_model(path: str | Path, model: Model, extra: dict[str, np.ndarray] | None = None) -> None:
     """Write the model atomically; `extra` arrays ride along (training checkpoints use them)."""
+    network = model.network
+    members = network.members if isinstance(network, Ensemble) else [network]
     metadata = {
         **model.metadata,
         "format": FORMAT,
@@ -53,9 +64,14 @@ def save_model(path: str | Path, model: Model, extra: dict[str, np.ndarray] | No
         "vocabulary": model.vocabulary.settings(),
         "activation": model.network.activation.params(),
         "head": model.network.head,
-        "shapes": {name: list(model.network.params[name].shape) for name in PARAM_NAMES},
+        "features": model.features.to_dict(),
+        "shapes": {name: list(array.shape) for name, array in model.network.params.items()},
     }
-    arrays = {name: model.network.params[name] for name in PARAM_NAMES}
+    if len(members) > 1:
+        metadata["ensemble"] = len(members)
+    arrays = dict(members[0].params)
+    for i, member in enumerate(members[1:], start=1):
+        arrays.update({f"{_MEMBER}{i}.{name}": array for name, array in member.params.items()})
     arrays["vocabulary"] = _bytes_array("\n".join(model.vocabulary.words))
     arrays["metadata"] = _bytes_array(json.dumps(metadata))
     arrays.update(extra or {})
@@ -83,7 +99,7 @@ def read_arrays(
         raise UserError("not a windowner model (not an .npz archive)", path)
 
     def dtypes(name: str) -> np.dtype | None:
-        if name in PARAM_NAMES:
+        if _member_param(name) is not None:
             return np.dtype(np.float32)
         return np.dtype(np.uint8) if name in MODEL_ARRAYS else extra(name)
 
@@ -112,38 +128,81 @@ def model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
         raise bad(f"unreadable metadata or vocabulary ({error})") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise bad("its metadata does not name the windowner format")
-    if metadata.get("format_version") != FORMAT_VERSION:
+    if metadata.get("format_version") not in READS_VERSIONS:
         raise bad(
             f"format version {metadata.get('format_version')!r}; this windowner "
-            f"({__version__}) reads version {FORMAT_VERSION}"
+            f"({__version__}) reads versions {', '.join(map(str, READS_VERSIONS))}"
         )
-    params = {name: arrays[name] for name in PARAM_NAMES}
+    members: dict[int, dict[str, np.ndarray]] = {}
+    for name, array in arrays.items():
+        where = _member_param(name)
+        if where is not None:
+            members.setdefault(where[0], {})[where[1]] = array
     try:
         check_metadata(metadata)
-        check_arrays(metadata, params, words)
+        features = Features.from_dict(metadata.get("features"))
+        count = metadata.get("ensemble", 1)
+        if sorted(members) != list(range(count)):
+            raise ValueError(f"{len(members)} sets of parameters for {count} ensemble members")
+        for params in members.values():
+            check_arrays(metadata, params, words)
     except ValueError as error:
         raise bad(str(error)) from None
     activation = get_activation(**metadata["activation"])
-    network = WindowNetwork(params, activation, metadata.get("head", "softmax"))
-    problem = _shape_problem(params, activation.gated, len(words), len(metadata["tags"]))
-    if problem:
-        raise bad(problem)
+    head = metadata.get("head", "softmax")
+    networks = [WindowNetwork(members[i], activation, head, features.slots) for i in range(count)]
+    for network in networks:
+        problem = _shape_problem(network, features, len(words), len(metadata["tags"]))
+        if problem:
+            raise bad(problem)
+    network = networks[0] if count == 1 else Ensemble(networks)
     settings = metadata.get("vocabulary") or {"lowercase": metadata["lowercase"]}
     vocabulary = Vocabulary.from_settings(words, settings)
-    return Model(network, vocabulary, metadata["tags"], metadata)
+    return Model(network, vocabulary, metadata["tags"], metadata, features)
 
 
-def _shape_problem(params: dict[str, np.ndarray], gated: bool, words: int, tags: int):
-    """The arrays must fit together, whatever the metadata claims: E (V, d), C (K, k),
-    W (H', n(d+k)) with n odd, b (H',), U (T, H) with H' = H (2H gated), c (T,)."""
+_MEMBER = "member"  # memberN.E: parameter E of ensemble member N ≥ 1
+
+
+def _member_param(name: str) -> tuple[int, str] | None:
+    """(member, parameter) of an array name: E → (0, E), member2.W → (2, W); None for others."""
+    member, dot, param = name.rpartition(".")
+    if param not in PARAM_NAMES and param not in OPTIONAL_PARAMS:
+        return None
+    if not dot:
+        return 0, param
+    number = member.removeprefix(_MEMBER)
+    if member.startswith(_MEMBER) and number.isdigit() and number == str(int(number)) != "0":
+        return int(number), param
+    return None
+
+
+def _shape_problem(network: WindowNetwork, features: Features, words: int, tags: int):
+    """The arrays must fit together, whatever the metadata claims: E (V, d), C (K, k), the
+    feature tables the features name with the rows their strings need, W (H', n·D₀) with n odd,
+    b (H',), U (T, H) with H' = H (2H gated), c (T,)."""
+    params, gated = network.params, network.activation.gated
     E, C, W, b, U, c = (params[n] for n in PARAM_NAMES)
-    if E.ndim != 2 or C.ndim != 2 or W.ndim != 2 or U.ndim != 2 or b.ndim != 1 or c.ndim != 1:
-        return "E, C, W and U must be matrices, b and c vectors"
+    if (
+        any(params[n].ndim != 2 for n in params if n not in ("b", "c"))
+        or b.ndim != 1
+        or c.ndim != 1
+    ):
+        return "E, C, W, U and the feature tables must be matrices, b and c vectors"
     if E.shape[0] != words:
         return f"{words} vocabulary words for {E.shape[0]} embedding rows"
     if C.shape[0] != len(CASING_CLASSES):
         return f"{C.shape[0]} casing rows, expected {len(CASING_CLASSES)}"
-    width = E.shape[1] + C.shape[1]
+    needed = features.subwords.rows()
+    if features.document:
+        needed["D"] = len(DOCUMENT_CLASSES)
+    tables = {n for n in params if n in OPTIONAL_PARAMS}
+    if tables != set(needed):
+        return f"feature tables {sorted(tables)} where its features need {sorted(needed)}"
+    for name, rows in needed.items():
+        if params[name].shape[0] != rows:
+            return f"table {name} has {params[name].shape[0]} rows, its features need {rows}"
+    width = network.position_width
     positions, remainder = divmod(W.shape[1], width) if width else (0, 1)
     if remainder or positions % 2 == 0:
         return f"W has {W.shape[1]} columns: not an odd number of windows of {width}"

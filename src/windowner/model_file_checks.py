@@ -24,7 +24,7 @@ from numpy.lib import format as npy
 from windowner.data.tags import SCHEMES, parse_tag
 from windowner.features.vocabulary import SPECIALS, check_lookup
 from windowner.model.activations import get_activation, hyperparameters
-from windowner.model.network import HEADS, PARAM_NAMES
+from windowner.model.network import HEADS, OPTIONAL_PARAMS, PARAM_NAMES
 from windowner.tagging.decoding import DECODERS
 
 # A deflated member may inflate this many times its compressed size, plus a small allowance:
@@ -205,11 +205,48 @@ def _activation(v, meta) -> None:
 
 def _shapes(v, meta) -> None:
     _object(v, meta)
-    if set(v) != set(PARAM_NAMES):
-        raise ValueError(f"must give the shape of exactly {', '.join(PARAM_NAMES)}")
+    if not set(PARAM_NAMES) <= set(v) <= set(PARAM_NAMES) | set(OPTIONAL_PARAMS):
+        raise ValueError(
+            f"must give the shape of {', '.join(PARAM_NAMES)} and of no arrays but "
+            f"{', '.join(OPTIONAL_PARAMS)}"
+        )
     for name, shape in v.items():
         if not isinstance(shape, list) or not all(_is_int(n) and n >= 0 for n in shape):
             raise ValueError(f"{name} must be a list of non-negative integers")
+
+
+def _strings(v) -> bool:
+    return isinstance(v, list) and all(isinstance(s, str) for s in v)
+
+
+def _features(v, meta) -> None:
+    """{"subwords": {"lengths": [1, 2, 3], "prefixes": [[...] per length], "suffixes": [...],
+    "shapes": [...] or null}, "document": bool}, as features.windows.Features.to_dict makes."""
+    _object(v, meta)
+    if set(v) != {"subwords", "document"} or not isinstance(v["document"], bool):
+        raise ValueError("must hold 'subwords' and 'document' (true or false)")
+    sub = v["subwords"]
+    _object(sub, meta)
+    if set(sub) != {"lengths", "prefixes", "suffixes", "shapes"}:
+        raise ValueError("'subwords' must hold lengths, prefixes, suffixes and shapes")
+    lengths = sub["lengths"]
+    if not isinstance(lengths, list) or not all(_is_int(n) and 0 < n <= 64 for n in lengths):
+        raise ValueError("'subwords.lengths' must be a list of lengths from 1 to 64")
+    for key in ("prefixes", "suffixes"):
+        tables = sub[key]
+        if not isinstance(tables, list) or len(tables) != len(lengths):
+            raise ValueError(f"'subwords.{key}' must hold one list per length")
+        if not all(_strings(t) and len(set(t)) == len(t) for t in tables):
+            raise ValueError(f"'subwords.{key}' must hold lists of distinct strings")
+    if sub["shapes"] is not None and not (
+        _strings(sub["shapes"]) and len(set(sub["shapes"])) == len(sub["shapes"])
+    ):
+        raise ValueError("'subwords.shapes' must be null or a list of distinct strings")
+
+
+def _ensemble_size(v, meta) -> None:
+    if not _is_int(v) or not 2 <= v <= 64:
+        raise ValueError("must be a number of members from 2 to 64")
 
 
 def _only_type(v, meta) -> None:
@@ -238,6 +275,8 @@ METADATA: dict[str, tuple[bool, Callable[[Any, Mapping], None]]] = {
     "vocabulary": (False, _vocabulary),
     "activation": (True, _activation),
     "head": (False, _one_of(HEADS)),
+    "features": (False, _features),
+    "ensemble": (False, _ensemble_size),
     "decode": (False, _one_of(DECODERS)),
     "shapes": (True, _shapes),
     "tags": (True, _tags),
@@ -267,7 +306,12 @@ def check_metadata(meta: dict) -> None:
 
 def check_arrays(meta: dict, params: dict[str, np.ndarray], words: list[str]) -> None:
     """The parameters against the metadata's shapes, and vocabulary lines against E's rows."""
-    for name in PARAM_NAMES:
+    if set(params) != set(meta["shapes"]):
+        raise ValueError(
+            f"it holds arrays {', '.join(sorted(params))}, its metadata gives the shapes of "
+            f"{', '.join(sorted(meta['shapes']))}"
+        )
+    for name in params:
         if list(params[name].shape) != meta["shapes"][name]:
             raise ValueError(
                 f"array {name} is {params[name].shape}, its metadata says "

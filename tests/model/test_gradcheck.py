@@ -18,7 +18,7 @@ from windowner.model.network import HEADS
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_parameter_of_every_variant_is_right(activation, head):
     errors = check_case(activation, head)
-    expected = {"E", "C", "U", "c", "activation"}
+    expected = {"E", "C", "P", "S", "K", "D", "U", "c", "activation"}
     expected |= (
         {"W[value]", "W[gate]", "b[value]", "b[gate]"} if "glu" in activation else {"W", "b"}
     )

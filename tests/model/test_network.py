@@ -35,7 +35,7 @@ def batch_with_repeats(seed=1, n=7, vocab=12, tags=5):
     words = rng.integers(0, vocab, (n, 5))
     words[0, 0] = words[0, 4] = words[1, 2] = 3
     casing = rng.integers(0, len(CASING_CLASSES), (n, 5))
-    return words, casing, rng.integers(0, tags, n)
+    return np.stack([words, casing], axis=2), rng.integers(0, tags, n)
 
 
 def test_every_gradient_matches_numerical_differences():
@@ -52,21 +52,49 @@ def test_gradients_on_real_windows_of_conll(conll_dir):
     windows = encode(sentences, vocabulary, half=2)
     network = small_network(vocab=len(vocabulary), dim=6, hidden=4)
     y = np.arange(len(windows)) % 5
-    errors = gradcheck.check_network(network, windows.words, windows.casing, y)
+    errors = gradcheck.check_network(network, windows.ids, y)
     assert max(errors.values()) < TOLERANCE, errors
 
 
 def test_a_repeated_word_receives_every_contribution():
     """dE of a word used three times is the sum of the three slices of dx."""
     network = small_network().astype(np.float64)
-    words, casing, _ = batch_with_repeats()
-    x, cache = layers.window_forward(network.params["E"], network.params["C"], words, casing)
+    ids, _ = batch_with_repeats()
+    words = ids[:, :, 0]
+    x, cache = layers.window_forward(network.params, network.slots, ids)
     dx = np.random.default_rng(2).normal(size=x.shape)
-    dE, _ = layers.window_backward(dx, cache)
+    dE = layers.window_backward(dx, cache)["E"]
     per_position = dx.reshape(len(words), 5, -1)[:, :, :4]
     expected = per_position[words == 3].sum(axis=0)
     assert np.allclose(dE.values[list(dE.rows).index(3)], expected)
     assert len(set(dE.rows.tolist())) == len(dE.rows)
+
+
+def test_a_table_read_by_several_slots_receives_every_slot():
+    """dP of a prefix row read by the 1- and 2-letter prefix slots is the sum of both slices."""
+    errors = gradcheck.check_case("tanh", "sigmoid")
+    assert {"P", "S", "K", "D"} <= set(errors)
+    assert max(errors.values()) < TOLERANCE, errors
+
+
+@pytest.mark.parametrize("bug", ["first_slot_only", "swapped_slots"])
+def test_planted_bugs_in_the_feature_backward_are_caught(monkeypatch, bug):
+    """Each mistake in routing dx to the feature tables breaks the check of those tables."""
+    real = layers.window_backward
+
+    def window_backward(dx, cache):
+        ids, slots, widths = cache
+        if bug == "first_slot_only":  # a table read by two slots gets only the first's share
+            keep = [slots.index(slot) for slot in slots]
+            return real(dx, (ids[:, :, keep], slots, widths))
+        # the suffix slots read the prefix slots' ids
+        swapped = ids.copy()
+        swapped[:, :, [2, 3, 4, 5]] = ids[:, :, [4, 5, 2, 3]]
+        return real(dx, (swapped, slots, widths))
+
+    monkeypatch.setattr("windowner.model.network.window_backward", window_backward)
+    errors = gradcheck.check_case("tanh", "sigmoid")
+    assert max(errors["P"], errors["S"]) > 1e-3, errors
 
 
 @pytest.mark.parametrize("bug", ["bias_mean", "no_activation_derivative", "overwrite_rows"])
@@ -100,8 +128,8 @@ def test_loss_with_zero_output_weights_is_exactly_log_of_tag_count():
     network = small_network(tags=9)
     network.params["U"][:] = 0
     network.params["c"][:] = 0
-    words, casing, _ = batch_with_repeats()
-    labels = np.arange(len(words)) % 9
-    J, grads = network.loss(words, casing, labels)
+    ids, _ = batch_with_repeats()
+    labels = np.arange(len(ids)) % 9
+    J, grads = network.loss(ids, labels)
     assert pytest.approx(np.log(9), rel=1e-6) == J
     assert not grads["W"].any()  # no signal reaches W through U = 0

@@ -11,7 +11,10 @@ from windowner.cli.common import make_app, user_errors
 
 app = make_app("Check every backward pass against centred numerical differences in float64.")
 
-COLUMNS = ("E", "C", "W", "b", "W[value]", "W[gate]", "b[value]", "b[gate]", "U", "c")
+COLUMNS = (
+    *("E", "C", "P", "S", "K", "D", "W", "b"),
+    *("W[value]", "W[gate]", "b[value]", "b[gate]", "U", "c"),
+)
 
 
 @app.command()
@@ -27,7 +30,8 @@ def main(
 ) -> None:
     """Largest relative error per parameter, rel = max|a−b| / max(1e-8, |a|+|b|); exit 1 if any
     exceeds 1e-6. Covers W, b, U, c, the gate weights of gated units, the embedding rows (a word
-    repeated in the batch) and casing rows, plus each activation against its own forward; each
+    repeated in the batch), casing rows and the feature tables (prefixes P, suffixes S, shapes K,
+    document context D), plus each activation against its own forward; each
     (activation, head) plain and with dropout on x and h plus L2 weight decay."""
     with user_errors():
         from windowner.errors import UserError

@@ -40,6 +40,13 @@ def main(
         Optional[str],
         typer.Option(help="Train one model per seed (e.g. 0,1,2) into OUT/seed-N; mean ± sd."),
     ] = None,
+    ensemble: Annotated[
+        bool,
+        typer.Option(
+            help="With --seeds: also join the seeds' best models into OUT/model.npz, which "
+            "averages their probabilities."
+        ),
+    ] = False,
     set_: Annotated[
         Optional[list[str]],
         typer.Option("--set", help="Set any config key: --set training.lr=0.1 (repeatable)."),
@@ -79,7 +86,7 @@ def main(
         given = {key: value for key, value in flags.items() if value is not None}
         try:
             if resume is not None:
-                if given or set_ or config or seeds:
+                if given or set_ or config or seeds or ensemble:
                     raise UserError(
                         "--resume continues a run as it was configured: give no other settings"
                     )
@@ -92,9 +99,16 @@ def main(
                 raise UserError(f"'{twice[0]}' is set twice, by its flag and by --set")
             overrides.update(given)
             resolved = load_config(config, overrides)
+            if ensemble and seeds is None:
+                raise UserError("--ensemble joins the models of --seeds: give --seeds too")
             if seeds is not None:
                 summary = train_seeds(
-                    resolved, _seed_list(seeds), force=force, log=log, progress=not quiet
+                    resolved,
+                    _seed_list(seeds),
+                    force=force,
+                    log=log,
+                    progress=not quiet,
+                    ensemble=ensemble,
                 )
                 print(summary.describe())
                 return

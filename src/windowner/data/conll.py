@@ -38,6 +38,7 @@ class Sentence:
 
     tokens: tuple[str, ...]
     tags: tuple[str, ...]
+    document: int = 0  # index of its document in the file (-DOCSTART- lines separate them)
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,11 @@ def read_conll(
     documents = 0
     columns_seen = None  # the column count of the first token line; every line must agree
 
+    document_of: list[int] = []  # each sentence's document
+
     def close_sentence() -> None:
         if tokens:
+            document_of.append(max(documents - 1, 0))
             raw.append((tuple(tokens), tags.copy()))
             tokens.clear()
             tags.clear()
@@ -142,7 +146,7 @@ def read_conll(
     def error_at(message: str, tag: str) -> UserError:
         return UserError(message, path, first_line.get(tag))
 
-    return build_corpus(str(path), raw, max(documents, 1), forced, error_at)
+    return build_corpus(str(path), raw, max(documents, 1), forced, error_at, document_of)
 
 
 def build_corpus(
@@ -151,10 +155,13 @@ def build_corpus(
     documents: int,
     scheme: str | None,
     error_at: Callable[[str, str], UserError],
+    document_of: Sequence[int] | None = None,
 ) -> Corpus:
     """Sentences of (tokens, raw tags) -> a Corpus in IOB2; the scheme is detected if None.
 
     `error_at(message, tag)` makes the UserError for a bad tag, pointing at where it occurs.
+    `document_of[i]` is sentence i's document; None: each sentence is its own document (a
+    dataset row, which carries no document boundaries).
     """
     if scheme is None:
         try:
@@ -166,7 +173,12 @@ def build_corpus(
             parse_tag(tag, scheme)
         except ValueError as error:
             raise error_at(f"{error} ({scheme.upper()} tags)", tag) from None
-    sentences = [Sentence(tuple(tokens), tuple(to_iob2(tags, scheme))) for tokens, tags in raw]
+    if document_of is None:
+        document_of = range(len(raw))
+    sentences = [
+        Sentence(tuple(tokens), tuple(to_iob2(tags, scheme)), document)
+        for (tokens, tags), document in zip(raw, document_of, strict=True)
+    ]
     return Corpus(path, sentences, documents, scheme)
 
 

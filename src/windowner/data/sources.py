@@ -238,6 +238,7 @@ def _corpus_from_dataset(
     raw: list[tuple[tuple[str, ...], list[str]]] = []
     first_row: dict[str, int] = {}
     documents = 0
+    document_of: list[int] = []  # each sentence's -DOCSTART- document, if rows mark them
     for row, (tokens, tags) in enumerate(zip(all_tokens, all_tags, strict=True), start=1):
         tokens, tags = tokens or [], tags or []
         if tokens == [DOCSTART]:
@@ -255,13 +256,17 @@ def _corpus_from_dataset(
         for tag in tags:
             first_row.setdefault(tag, row)
         raw.append((tuple(tokens), tags))
+        document_of.append(max(documents - 1, 0))
     if not raw:
         raise UserError("no sentences found (no row has tokens)", where)
 
     def error_at(message: str, tag: str) -> UserError:
         return UserError(f"row {first_row.get(tag)}: {message}", where)
 
-    return build_corpus(where, raw, max(documents, 1), scheme, error_at)
+    # Rows without -DOCSTART- rows between them carry no document boundaries: each row (one
+    # sentence in the Hugging Face NER datasets) is then its own document.
+    marked = document_of if documents else None
+    return build_corpus(where, raw, max(documents, 1), scheme, error_at, marked)
 
 
 def _label_names(feature: Any) -> list[str] | None:

@@ -17,7 +17,10 @@ def evaluate(
 ) -> tuple[Scores | TokenScores, list[list[str]]]:
     """The scores and the predicted tags: entity-level scores as conlleval computes them, or,
     for an --only-type model, token-level scores of its yes/no decision."""
-    predicted = predict_tags(model, [s.tokens for s in corpus.sentences], decode)
+    sentences = corpus.sentences
+    predicted = predict_tags(
+        model, [s.tokens for s in sentences], decode, [s.document for s in sentences]
+    )
     only_type = model.metadata.get("only_type")
     if only_type:
         gold = [parse_tag(t)[1] == only_type for s in corpus.sentences for t in s.tags]

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from windowner.features.affixes import NO_SUBWORDS, Subwords
 from windowner.features.casing import PADDING_ID, casing_ids
+from windowner.features.document import PADDING_ID as DOCUMENT_PADDING
+from windowner.features.document import document_ids
 from windowner.features.vocabulary import BOS_ID, EOS_ID, Vocabulary
 
 
@@ -40,25 +43,67 @@ def window_ids(
 
 
 @dataclass(frozen=True)
+class Features:
+    """Which features beside the word and its casing a model reads at every window position."""
+
+    subwords: Subwords = NO_SUBWORDS  # prefixes, suffixes, shapes
+    document: bool = False  # the document-context class (features/document.py)
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """The parameter table each slot of a window position reads, in x's order: E (the word),
+        C (its casing), then P…, S…, K (subwords), then D (document context)."""
+        return ("E", "C", *self.subwords.names, *(("D",) if self.document else ()))
+
+    def to_dict(self) -> dict:
+        return {"subwords": self.subwords.to_dict(), "document": self.document}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Features:
+        """None (a model from before subword and document features) is the plain features."""
+        if data is None:
+            return cls()
+        return cls(Subwords.from_dict(data["subwords"]), bool(data["document"]))
+
+
+@dataclass(frozen=True)
 class Windows:
     """A corpus as windows of ids: one row per token, column `half` its centre.
 
-    Shapes: words (T, n) rows of E, casing (T, n) rows of C, lengths (S,) tokens per sentence.
+    Shapes: ids (T, n, m) the row each slot (Features.slots, m of them) of each window position
+    reads in its table; lengths (S,) tokens per sentence.
     """
 
-    words: np.ndarray
-    casing: np.ndarray
+    ids: np.ndarray
     lengths: np.ndarray
 
+    @property
+    def words(self) -> np.ndarray:
+        """(T, n) rows of E."""
+        return self.ids[:, :, 0]
+
+    @property
+    def casing(self) -> np.ndarray:
+        """(T, n) rows of C."""
+        return self.ids[:, :, 1]
+
     def __len__(self) -> int:
-        return len(self.words)
+        return len(self.ids)
 
 
-def encode(sentences: Sequence[Sequence[str]], vocabulary: Vocabulary, half: int) -> Windows:
+def encode(
+    sentences: Sequence[Sequence[str]],
+    vocabulary: Vocabulary,
+    half: int,
+    features: Features = Features(),
+    documents: Sequence[int] | None = None,
+) -> Windows:
     """Look every token up once and cut the windows, padding with <s>/</s> at sentence edges.
 
-    A word's row and casing class depend on the word alone, so both are found for each distinct
-    token once (about one in ten of a news corpus's tokens) and spread to every occurrence.
+    A word's row, casing class and subwords depend on the word alone, so they are found for each
+    distinct token once (about one in ten of a news corpus's tokens) and spread to every
+    occurrence. `documents[i]` is sentence i's document (features/document.py); None: every
+    sentence is a document of its own.
     """
     first_seen: dict[str, int] = {}
     type_of = np.fromiter(
@@ -71,6 +116,21 @@ def encode(sentences: Sequence[Sequence[str]], vocabulary: Vocabulary, half: int
     )  # type_of[i]: the distinct token that token i is
     types = list(first_seen)
     lengths = np.fromiter((len(s) for s in sentences), np.int64, count=len(sentences))
-    words = window_ids(vocabulary.ids(types)[type_of], lengths, half, BOS_ID, EOS_ID)
-    casing = window_ids(casing_ids(types)[type_of], lengths, half, PADDING_ID, PADDING_ID)
-    return Windows(words, casing, lengths)
+    columns = [
+        window_ids(vocabulary.ids(types)[type_of], lengths, half, BOS_ID, EOS_ID),
+        window_ids(casing_ids(types)[type_of], lengths, half, PADDING_ID, PADDING_ID),
+    ]
+    subwords = features.subwords
+    if subwords.names:
+        per_type = subwords.ids(types)
+        padding = subwords.padding_ids()
+        columns += [
+            window_ids(per_type[type_of, j], lengths, half, padding[j], padding[j])
+            for j in range(per_type.shape[1])
+        ]
+    if features.document:
+        if documents is None:
+            documents = range(len(sentences))
+        classes = document_ids(sentences, documents)
+        columns.append(window_ids(classes, lengths, half, DOCUMENT_PADDING, DOCUMENT_PADDING))
+    return Windows(np.stack(columns, axis=2), lengths)

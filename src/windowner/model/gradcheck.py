@@ -61,15 +61,15 @@ def numerical_vjp(
 
 def check_network(
     network: WindowNetwork,
-    word_ids: np.ndarray,
-    case_ids: np.ndarray,
+    ids: np.ndarray,
     y: np.ndarray,
     dropout: tuple[float, float] = (0.0, 0.0),
     weight_decay: float = 0.0,
 ) -> dict[str, float]:
     """Largest relative error of every parameter's analytic gradient, the network in float64.
 
-    Only rows of E and C that the batch uses are perturbed (every other row's gradient is
+    Shapes: ids (N, n, m) as network.loss takes them. Only rows of E, C and the feature tables
+    that the batch uses are perturbed (every other row's gradient is
     exactly zero both ways); a sparse analytic gradient is made dense for the comparison.
     `dropout` (rates on x and h) draws the same masks at every evaluation, so the function being
     differentiated is fixed; `weight_decay` adds the L2 penalty the optimiser applies. For gated
@@ -79,7 +79,7 @@ def check_network(
 
     def objective():
         masks = Dropout(*dropout, np.random.default_rng(DROPOUT_SEED)) if any(dropout) else None
-        J, grads = network.loss(word_ids, case_ids, y, masks)
+        J, grads = network.loss(ids, y, masks)
         if weight_decay:
             penalty, penalty_grads = l2_penalty(network.params, weight_decay)
             J += penalty
@@ -96,7 +96,8 @@ def check_network(
         analytic = grads[name]
         if isinstance(analytic, RowGrad):
             analytic = analytic.dense(len(param))
-            rows = np.unique(word_ids if name == "E" else case_ids)
+            slots = [j for j, slot in enumerate(network.slots) if slot == name]
+            rows = np.unique(ids[:, :, slots])
             view = param[rows]  # a copy: perturb it, write it back around every evaluation
             numeric = numerical_gradient(_through_rows(loss, param, rows, view), view)
             param[rows] = view  # the last evaluation left a perturbed row behind
@@ -153,7 +154,9 @@ def check_case(
     """The full check of one (activation, head): every parameter's gradient, and the activation.
 
     Builds a small float64 network (vocabulary 12, d 4, casing 3, window 2, hidden 6, 5 tags)
-    and a batch in which one word occurs in two windows and twice in one.
+    with every feature table (two prefix and two suffix slots per position, reading one table
+    each, a shape and a document slot), and a batch in which one word occurs in two windows and
+    twice in one, and one prefix row is read by both prefix slots.
     Returns {parameter: relative error}.
     """
     rng = np.random.default_rng(seed)
@@ -167,28 +170,44 @@ def check_case(
     return errors
 
 
+# The feature tables of the check's network: (slots per position, rows, width).
+_SMALL_TABLES = {"P": (2, 10, 2), "S": (2, 10, 2), "K": (1, 6, 2), "D": (1, 6, 3)}
+
+
 def _small_case(activation: Activation, head: str, rng: np.random.Generator):
     vocab, tags, n = 12, 5, 7
     E = rng.normal(0.0, 1.0, (vocab, 4))
+    slots = ("E", "C", *(name for name, (k, _, _) in _SMALL_TABLES.items() for _ in range(k)))
     network = WindowNetwork.initialise(
-        E, 9, tags, window=2, hidden=6, activation=activation, casing_dim=3, rng=rng, head=head
+        E,
+        9,
+        tags,
+        window=2,
+        hidden=6,
+        activation=activation,
+        casing_dim=3,
+        rng=rng,
+        head=head,
+        slots=slots,
+        tables={name: (rows, width) for name, (_, rows, width) in _SMALL_TABLES.items()},
     )
     network = network.astype(np.float64)
     # Biases start at zero; give them values so that their gradients are checked off zero.
     for name in ("b", "c"):
         network.params[name] = rng.normal(0.0, 0.5, network.params[name].shape)
-    words = rng.integers(0, vocab, (n, 5))
-    words[0, 0] = words[0, 4] = words[1, 2] = 3  # a word twice in a window and in another one
-    casing = rng.integers(0, 9, (n, 5))
+    rows = {"E": vocab, "C": 9, **{name: r for name, (_, r, _) in _SMALL_TABLES.items()}}
+    ids = np.stack([rng.integers(0, rows[slot], (n, 5)) for slot in slots], axis=2)
+    ids[0, 0, 0] = ids[0, 4, 0] = ids[1, 2, 0] = 3  # a word twice in a window and in another one
+    ids[2, 1, 2] = ids[2, 1, 3] = 4  # one prefix row read by both prefix slots
     y = rng.integers(0, tags, n)
     if head == "sigmoid":
         y = np.eye(tags)[y]
-    return network, (words, casing, y)
+    return network, (ids, y)
 
 
 def _min_abs_z(network: WindowNetwork, batch) -> float:
-    words, casing, _ = batch
-    x, _ = window_forward(network.params["E"], network.params["C"], words, casing)
+    ids, _ = batch
+    x, _ = window_forward(network.params, network.slots, ids)
     z = x @ network.params["W"].T + network.params["b"]
     return float(np.abs(z).min())
 

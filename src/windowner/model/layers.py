@@ -27,30 +27,40 @@ class RowGrad:
         return out
 
 
-def window_forward(E: np.ndarray, C: np.ndarray, word_ids: np.ndarray, case_ids: np.ndarray):
-    """Gather and concatenate each window position's word vector and casing vector into x.
+def window_forward(params: dict[str, np.ndarray], slots: tuple[str, ...], ids: np.ndarray):
+    """Gather and concatenate each window position's feature vectors into x.
 
-    Shapes: E (V, d), C (K, k), word_ids and case_ids (N, n) -> x (N, n·(d+k)); position j of
-    the window occupies x[:, j·(d+k) : (j+1)·(d+k)], its word vector first.
+    Shapes: ids (N, n, m), slot j of every position reading row ids[:, :, j] of the table
+    params[slots[j]] (E (V, d) for the word, C (K, k) for its casing, …) -> x (N, n·D₀) with
+    D₀ the slots' widths summed; position i occupies x[:, i·D₀ : (i+1)·D₀], its slots in order.
     """
-    N = len(word_ids)
-    x = np.concatenate([E[word_ids], C[case_ids]], axis=2).reshape(N, -1)
-    return x, (word_ids, case_ids, E.shape[1], C.shape[1])
+    N = len(ids)
+    x = np.concatenate([params[name][ids[:, :, j]] for j, name in enumerate(slots)], axis=2)
+    widths = [params[name].shape[1] for name in slots]
+    return x.reshape(N, -1), (ids, slots, widths)
 
 
-def window_backward(dx: np.ndarray, cache) -> tuple[RowGrad, RowGrad]:
-    """Route ∂J/∂x back to the rows of E and C that made x, summing where a row repeats.
+def window_backward(dx: np.ndarray, cache) -> dict[str, RowGrad]:
+    """Route ∂J/∂x back to the table rows that made x, summing where a row repeats (a word in
+    several windows, or one prefix table read by several slots).
 
-    Shapes: dx (N, n·(d+k)) -> dE (RowGrad over E), dC (RowGrad over C).
+    Shapes: dx (N, n·D₀) -> {table name: RowGrad over its rows}.
     """
-    word_ids, case_ids, d, k = cache
-    N, n = word_ids.shape
-    dx = dx.reshape(N, n, d + k)
-    # Explicit row counts: with casing_dim k = 0, reshape(-1, 0) would be ambiguous.
-    return (
-        scatter_rows(word_ids.ravel(), dx[:, :, :d].reshape(N * n, d)),
-        scatter_rows(case_ids.ravel(), dx[:, :, d:].reshape(N * n, k)),
-    )
+    ids, slots, widths = cache
+    N, n, _ = ids.shape
+    dx = dx.reshape(N, n, sum(widths))
+    ends = np.cumsum(widths)
+    grads = {}
+    for name in dict.fromkeys(slots):  # each table once, in the order of its first slot
+        mine = [j for j, slot in enumerate(slots) if slot == name]
+        width = widths[mine[0]]
+        # Explicit row counts: with a width of 0, reshape(-1, 0) would be ambiguous.
+        rows = np.concatenate([ids[:, :, j].ravel() for j in mine])
+        values = np.concatenate(
+            [dx[:, :, ends[j] - width : ends[j]].reshape(N * n, width) for j in mine]
+        )
+        grads[name] = scatter_rows(rows, values)
+    return grads
 
 
 def scatter_rows(ids: np.ndarray, values: np.ndarray) -> RowGrad:

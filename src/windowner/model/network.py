@@ -1,5 +1,9 @@
 """The lecture's window classifier: x = [e(w₋₂); …; e(w₊₂)], z = Wx + b, h = f(z), s = Uh + c.
 
+Each position's e(w) is its word vector (a row of E) followed by the learned vectors of its
+features: casing (C), prefixes (P), suffixes (S), shape (K) and document context (D), as many
+as the model has (features/windows.py, Features.slots, says which table each slot reads).
+
 Two heads read the scores s: `softmax` (p = softmax(s), cross-entropy over the tags) and
 `sigmoid` (the lecture's σ(s_c) for each output c, one-vs-rest logistic losses). One loss(...)
 returns the loss and every gradient, keyed like `params`; the update rule and the training loop
@@ -27,7 +31,9 @@ from windowner.model.losses import (
     softmax_cross_entropy,
 )
 
-PARAM_NAMES = ("E", "C", "W", "b", "U", "c")
+PARAM_NAMES = ("E", "C", "W", "b", "U", "c")  # every model has these
+FEATURE_TABLES = ("P", "S", "K", "D")  # prefixes, suffixes, shapes, document context
+OPTIONAL_PARAMS = FEATURE_TABLES
 HEADS = ("softmax", "sigmoid")
 
 
@@ -41,18 +47,25 @@ class Dropout:
 
 
 class WindowNetwork:
-    """Parameters (shapes): E (V, d) word vectors, C (K, k) casing vectors, W (H', n·(d+k)),
-    b (H',), U (T, H), c (T,); n = 2·window + 1 positions, H' = H (2H for gated units).
+    """Parameters (shapes): E (V, d) word vectors, C (K, k) casing vectors, optional feature
+    tables P, S, K, D (rows, width), W (H', n·D₀), b (H',), U (T, H), c (T,); n = 2·window + 1
+    positions, D₀ = the widths of a position's slots summed, H' = H (2H for gated units).
+    `slots` names the table each slot of a position reads, ("E", "C") without other features.
     """
 
     def __init__(
-        self, params: dict[str, np.ndarray], activation: Activation, head: str = "softmax"
+        self,
+        params: dict[str, np.ndarray],
+        activation: Activation,
+        head: str = "softmax",
+        slots: tuple[str, ...] = ("E", "C"),
     ):
         if head not in HEADS:
             raise ValueError(f"unknown head '{head}'; choose from {', '.join(HEADS)}")
         self.params = params
         self.activation = activation
         self.head = head
+        self.slots = tuple(slots)
 
     @classmethod
     def initialise(
@@ -67,10 +80,17 @@ class WindowNetwork:
         casing_dim: int,
         rng: np.random.Generator,
         head: str = "softmax",
+        slots: tuple[str, ...] = ("E", "C"),
+        tables: dict[str, tuple[int, int]] | None = None,
     ) -> WindowNetwork:
-        """Glorot-uniform W and U, zero biases, casing vectors on the word vectors' scale."""
+        """Glorot-uniform W and U, zero biases, casing and feature vectors on the word vectors'
+        scale. `tables` gives each feature table's (rows, width), P, S, K, D as `slots` has them.
+        """
+        tables = tables or {}
         d = E.shape[1]
-        D = (2 * window + 1) * (d + casing_dim)
+        sigma = float(E.std())
+        widths = {"E": d, "C": casing_dim, **{name: w for name, (_, w) in tables.items()}}
+        D = (2 * window + 1) * sum(widths[name] for name in slots)
         H_in = 2 * hidden if activation.gated else hidden
 
         def glorot(rows: int, cols: int) -> np.ndarray:
@@ -79,27 +99,34 @@ class WindowNetwork:
 
         params = {
             "E": E.astype(np.float32, copy=False),
-            "C": rng.normal(0.0, float(E.std()), size=(n_casing, casing_dim)).astype(np.float32),
+            "C": rng.normal(0.0, sigma, size=(n_casing, casing_dim)).astype(np.float32),
             "W": glorot(H_in, D),
             "b": np.zeros(H_in, np.float32),
             "U": glorot(n_tags, hidden),
             "c": np.zeros(n_tags, np.float32),
         }
-        return cls(params, activation, head)
+        for name, shape in tables.items():  # drawn after the rest: old seeds keep their W, U
+            params[name] = rng.normal(0.0, sigma, size=shape).astype(np.float32)
+        return cls(params, activation, head, slots)
+
+    @property
+    def position_width(self) -> int:
+        """D₀: the width of one window position's slice of x."""
+        return sum(self.params[name].shape[1] for name in self.slots)
 
     @property
     def window(self) -> int:
         """Half-width: how many words each side of the centre."""
-        d, k = self.params["E"].shape[1], self.params["C"].shape[1]
-        return (self.params["W"].shape[1] // (d + k) - 1) // 2
+        return (self.params["W"].shape[1] // self.position_width - 1) // 2
 
-    def forward(self, word_ids: np.ndarray, case_ids: np.ndarray, dropout: Dropout | None = None):
-        """Shapes: word_ids, case_ids (N, n) -> s (N, T), cache for backward.
+    def forward(self, ids: np.ndarray, dropout: Dropout | None = None):
+        """Shapes: ids (N, n, m), one row id per slot of each window position -> s (N, T),
+        cache for backward.
 
         With `dropout` (training only), x and/or h are dropped out with fresh masks.
         """
         p = self.params
-        x, window_cache = window_forward(p["E"], p["C"], word_ids, case_ids)
+        x, window_cache = window_forward(p, self.slots, ids)
         x_mask = h_mask = None
         if dropout is not None and dropout.x > 0:
             x, x_mask = dropout_forward(x, dropout.x, dropout.rng)
@@ -110,28 +137,30 @@ class WindowNetwork:
         s, output_cache = affine_forward(h, p["U"], p["c"])
         return s, (window_cache, x_mask, hidden_cache, activation_cache, h_mask, output_cache)
 
-    def loss(
-        self,
-        word_ids: np.ndarray,
-        case_ids: np.ndarray,
-        y: np.ndarray,
-        dropout: Dropout | None = None,
-    ):
+    def loss(self, ids: np.ndarray, y: np.ndarray, dropout: Dropout | None = None):
         """The batch's mean loss and the gradient of every parameter.
 
-        Shapes: word_ids, case_ids (N, n); y (N,) tag ids for the softmax head, (N, T) 0/1
-        targets for the sigmoid head -> J, grads with dense dW, db, dU, dc and sparse dE, dC
-        (layers.RowGrad: only the rows the batch touched).
+        Shapes: ids (N, n, m); y (N,) tag ids for the softmax head, (N, T) 0/1 targets for the
+        sigmoid head -> J, grads with dense dW, db, dU, dc and sparse dE, dC, dP, … (one
+        layers.RowGrad per table: only the rows the batch touched).
         Math: ds = (p − onehot(y))/N, or (σ(s) − Y)/N; dU = dsᵀh; dc = Σ ds; dh = ds U;
         δ = dh ∘ f′(z) (for gated units, their backward); dW = δᵀx; db = Σ δ; dx = δ W,
-        scattered back onto E's and C's rows. Dropout multiplies dh and dx by its masks.
+        scattered back onto the rows of E, C and every feature table. Dropout multiplies dh and
+        dx by its masks.
         """
-        s, cache = self.forward(word_ids, case_ids, dropout)
-        window_cache, x_mask, hidden_cache, activation_cache, h_mask, output_cache = cache
+        s, cache = self.forward(ids, dropout)
         if self.head == "softmax":
             J, ds = softmax_cross_entropy(s, y)
         else:
             J, ds = sigmoid_cross_entropy(s, y)
+        return J, self.backward(ds, cache)
+
+    def backward(self, ds: np.ndarray, cache) -> dict:
+        """Every parameter's gradient from ∂J/∂s and forward's cache (see loss for the math).
+
+        Shapes: ds (N, T) -> grads keyed like params (RowGrads for the tables).
+        """
+        window_cache, x_mask, hidden_cache, activation_cache, h_mask, output_cache = cache
         dh, dU, dc = affine_backward(ds, output_cache)
         if h_mask is not None:
             dh = dropout_backward(dh, h_mask)
@@ -139,17 +168,14 @@ class WindowNetwork:
         dx, dW, db = affine_backward(delta, hidden_cache)
         if x_mask is not None:
             dx = dropout_backward(dx, x_mask)
-        dE, dC = window_backward(dx, window_cache)
-        return J, {"E": dE, "C": dC, "W": dW, "b": db, "U": dU, "c": dc}
+        tables = window_backward(dx, window_cache)
+        return {**tables, "W": dW, "b": db, "U": dU, "c": dc}
 
-    def log_probs(self, word_ids: np.ndarray, case_ids: np.ndarray, batch: int = 8192):
-        """Shapes: (N, n) ids -> (N, T), a block of `batch` windows at a time: log softmax(s)
-        for the softmax head, log σ(s_c) for each output of the sigmoid head."""
+    def log_probs(self, ids: np.ndarray, batch: int = 8192):
+        """Shapes: (N, n, m) ids -> (N, T), a block of `batch` windows at a time: log
+        softmax(s) for the softmax head, log σ(s_c) for each output of the sigmoid head."""
         normalise = log_softmax if self.head == "softmax" else log_sigmoid
-        blocks = [
-            normalise(self.forward(word_ids[i : i + batch], case_ids[i : i + batch])[0])
-            for i in range(0, len(word_ids), batch)
-        ]
+        blocks = [normalise(self.forward(ids[i : i + batch])[0]) for i in range(0, len(ids), batch)]
         if not blocks:
             return np.zeros((0, self.params["U"].shape[0]), np.float32)
         return np.concatenate(blocks)
@@ -157,4 +183,5 @@ class WindowNetwork:
     def astype(self, dtype) -> WindowNetwork:
         """A copy with every parameter in `dtype` (float64 for gradient checks)."""
         params = {name: value.astype(dtype) for name, value in self.params.items()}
-        return WindowNetwork(params, get_activation(**self.activation.params()), self.head)
+        activation = get_activation(**self.activation.params())
+        return WindowNetwork(params, activation, self.head, self.slots)

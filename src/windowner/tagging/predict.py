@@ -25,9 +25,16 @@ class Prediction:
 
 
 def predict(
-    model: Model, sentences: Sequence[Sequence[str]], decode: str | None = None
+    model: Model,
+    sentences: Sequence[Sequence[str]],
+    decode: str | None = None,
+    documents: Sequence[int] | None = None,
 ) -> list[Prediction]:
-    """Decode every sentence. `decode` is 'greedy' or 'viterbi'; None takes the model's own."""
+    """Decode every sentence. `decode` is 'greedy' or 'viterbi'; None takes the model's own.
+
+    `documents[i]` is sentence i's document, for a model with document context (equal values
+    are one document); None: each sentence is a document of its own.
+    """
     decode = decode or model.metadata.get("decode", DEFAULT_DECODE)
     try:
         check_decoder(decode)
@@ -35,8 +42,8 @@ def predict(
         raise UserError(str(error)) from None
     if not sentences:
         return []
-    windows = encode(sentences, model.vocabulary, model.network.window)
-    log_p = model.network.log_probs(windows.words, windows.casing)
+    windows = encode(sentences, model.vocabulary, model.network.window, model.features, documents)
+    log_p = model.network.log_probs(windows.ids)
     per_sentence = np.split(log_p, np.cumsum(windows.lengths)[:-1])
     if model.metadata.get("only_type"):
         return [_binary(part, model.metadata["only_type"]) for part in per_sentence]
@@ -54,10 +61,13 @@ def predict(
 
 
 def predict_tags(
-    model: Model, sentences: Sequence[Sequence[str]], decode: str | None = None
+    model: Model,
+    sentences: Sequence[Sequence[str]],
+    decode: str | None = None,
+    documents: Sequence[int] | None = None,
 ) -> list[list[str]]:
     """Each sentence's tags (see predict)."""
-    return [prediction.tags for prediction in predict(model, sentences, decode)]
+    return [prediction.tags for prediction in predict(model, sentences, decode, documents)]
 
 
 def entity_types(model: Model) -> list[str]:

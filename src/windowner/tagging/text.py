@@ -124,7 +124,8 @@ def tag_batch(
     """Tag a batch of texts together: their sentences share forward passes."""
     split = [segment(text, segmentation) for text in texts]
     flat = [[token.text for token in sentence] for parts in split for sentence in parts]
-    predicted = iter(_predict_in_chunks(model, flat, decode))
+    documents = [i for i, parts in enumerate(split) for _ in parts]  # a text is a document
+    predicted = iter(_predict_in_chunks(model, flat, decode, documents))
     tagged = []
     for text, parts in zip(texts, split, strict=True):
         mine = [next(predicted) for _ in parts]
@@ -181,27 +182,30 @@ def _shifted(tokens: list[Token], offset: int) -> list[Token]:
 
 
 def _predict_in_chunks(
-    model: Model, sentences: list[list[str]], decode: str | None
+    model: Model, sentences: list[list[str]], decode: str | None, documents: list[int]
 ) -> list[Prediction]:
     """predict() over consecutive chunks of at most MAX_CHUNK_TOKENS tokens, in order.
 
     A sentence longer than that (a paragraph without punctuation) is predicted piece by piece
     and its pieces' tags joined (an entity across a cut comes out as two), so that no input
-    makes a forward pass larger.
+    makes a forward pass larger. A document longer than a chunk is cut with it: its document
+    context is then each piece's.
     """
     predictions: list[Prediction] = []
     chunk: list[list[str]] = []
+    chunk_documents: list[int] = []
     size = 0
-    for sentence in sentences:
+    for sentence, document in zip(sentences, documents, strict=True):
         if chunk and size + len(sentence) > MAX_CHUNK_TOKENS:
-            predictions += predict(model, chunk, decode)
-            chunk, size = [], 0
+            predictions += predict(model, chunk, decode, chunk_documents)
+            chunk, chunk_documents, size = [], [], 0
         if len(sentence) > MAX_CHUNK_TOKENS:
             predictions.append(_predict_long(model, sentence, decode))
             continue
         chunk.append(sentence)
+        chunk_documents.append(document)
         size += len(sentence)
-    predictions += predict(model, chunk, decode)
+    predictions += predict(model, chunk, decode, chunk_documents)
     return predictions
 
 

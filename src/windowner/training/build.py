@@ -10,8 +10,11 @@ import numpy as np
 from windowner.config import Config
 from windowner.data.conll import Corpus
 from windowner.errors import UserError
+from windowner.features.affixes import Subwords
 from windowner.features.casing import CASING_CLASSES
+from windowner.features.document import DOCUMENT_CLASSES
 from windowner.features.vocabulary import build_vocabulary
+from windowner.features.windows import Features
 from windowner.model.activations import get_activation, hyperparameters
 from windowner.model.network import WindowNetwork
 from windowner.model_file import Model
@@ -42,6 +45,12 @@ def new_model(
         f"{len(vocabulary):,} rows; lookup {' → '.join(v.lookup)}"
     )
     log(f"train {vocabulary.coverage(train_tokens).summary()}")
+    features, tables = new_features(config, train_tokens)
+    if tables:
+        log(
+            "features: "
+            + ", ".join(f"{name} {rows:,} × {width}" for name, (rows, width) in tables.items())
+        )
     activation = get_activation(
         m.activation, **{k: getattr(m, k) for k in hyperparameters(m.activation)}
     )
@@ -55,6 +64,8 @@ def new_model(
         casing_dim=m.casing_dim,
         rng=rng,
         head=m.head,
+        slots=features.slots,
+        tables=tables,
     )
     paths = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test}
     metadata = {
@@ -67,7 +78,23 @@ def new_model(
     }
     if only_type:
         metadata["only_type"] = only_type
-    return Model(network, vocabulary, tags, metadata)
+    return Model(network, vocabulary, tags, metadata, features)
+
+
+def new_features(config: Config, train_tokens: list[str]):
+    """The features the config asks for, their string tables built from the training tokens.
+
+    -> (Features, {table name: (rows, width)}) for the tables beside E and C.
+    """
+    m = config.model
+    lengths = tuple(range(1, m.affix_max + 1)) if m.affix_dim else ()
+    subwords = Subwords.build(train_tokens, lengths, bool(m.shape_dim), m.affix_min_count)
+    features = Features(subwords, bool(m.document_dim))
+    widths = {"P": m.affix_dim, "S": m.affix_dim, "K": m.shape_dim}
+    tables = {name: (rows, widths[name]) for name, rows in subwords.rows().items()}
+    if features.document:
+        tables["D"] = (len(DOCUMENT_CLASSES), m.document_dim)
+    return features, tables
 
 
 def tag_set(corpus: Corpus) -> list[str]:

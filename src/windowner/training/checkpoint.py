@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from windowner.errors import UserError
-from windowner.model.network import PARAM_NAMES
+from windowner.model.network import OPTIONAL_PARAMS, PARAM_NAMES
 from windowner.model_file import (
     Model,
     array_json,
@@ -91,7 +91,10 @@ def read_checkpoint_arrays(path: str | Path) -> dict[str, np.ndarray]:
 
 def _extra_dtype(name: str) -> np.dtype | None:
     """What a checkpoint holds beside the model: float32 velocities, int64 order, JSON state."""
-    if name.startswith("velocity.") and name.removeprefix("velocity.") in PARAM_NAMES:
+    if name.startswith("velocity.") and name.removeprefix("velocity.") in (
+        *PARAM_NAMES,
+        *OPTIONAL_PARAMS,
+    ):
         return np.dtype(np.float32)
     return {"order": np.dtype(np.int64), "training_state": np.dtype(np.uint8)}.get(name)
 

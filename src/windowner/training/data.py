@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from windowner.config import Config
-from windowner.data.conll import Corpus
+from windowner.data.conll import Corpus, Sentence
 from windowner.data.sources import ROLE_SPLITS, parse_columns, read_corpus
 
 
@@ -40,3 +40,16 @@ def read_corpora(config: Config, log: Callable[[str], None]) -> Corpora:
         if corpus is not None:
             log(corpus.summary())
     return corpora
+
+
+def with_dev(corpora: Corpora) -> Corpora:
+    """Train on train + dev (training.with_dev): dev's sentences follow train's, its documents
+    numbered after train's; dev stays as it is, scored each epoch but selecting nothing."""
+    train, dev = corpora.train, corpora.dev
+    sentences = train.sentences + [
+        Sentence(s.tokens, s.tags, s.document + train.documents) for s in dev.sentences
+    ]
+    joined = Corpus(
+        f"{train.path} + {dev.path}", sentences, train.documents + dev.documents, train.scheme
+    )
+    return Corpora(joined, dev, corpora.test)

@@ -26,6 +26,7 @@ from windowner.config import Config
 from windowner.data.conll import Corpus
 from windowner.errors import UserError
 from windowner.evaluation.evaluate import evaluate
+from windowner.features.vocabulary import UNK_ID
 from windowner.features.windows import Windows
 from windowner.model.network import Dropout
 from windowner.model_file import Model, save_model
@@ -77,6 +78,7 @@ class Run:
     optimizer: SGD
     schedule: Schedule
     rng: np.random.Generator
+    rare: np.ndarray | None = None  # (V,) bool: E's rows word dropout may hide (seen once)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -150,12 +152,10 @@ def train_epoch(
                 lr = state.lr_scale * run.schedule.at(
                     state.step, epoch, run.steps_per_epoch, t.epochs
                 )
-                J, grads = network.loss(
-                    run.windows.words[batch],
-                    run.windows.casing[batch],
-                    run.targets[batch],
-                    dropout,
-                )
+                ids = run.windows.ids[batch]  # a copy: word dropout may change it
+                if t.word_dropout:
+                    hide_words(ids[:, :, 0], run.rare, t.word_dropout, run.rng)
+                J, grads = network.loss(ids, run.targets[batch], dropout)
                 if not math.isfinite(J):
                     return Epoch.NON_FINITE
                 norm = run.optimizer.step(network.params, grads, lr)
@@ -172,6 +172,16 @@ def train_epoch(
             state.seconds += time.perf_counter() - started
             state.cpu_seconds += time.process_time() - cpu_started
     return Epoch.DONE
+
+
+def hide_words(words: np.ndarray, rare: np.ndarray, p: float, rng: np.random.Generator) -> None:
+    """Word dropout: each rare word (rare[row] true) is read as <unk> with probability p, so
+    that the <unk> row learns from words like the ones tagging will not know.
+
+    Shapes: words (N, n) rows of E, changed in place; rare (V,) bool.
+    """
+    hidden = rare[words] & (rng.random(words.shape) < p)
+    words[hidden] = UNK_ID
 
 
 def end_epoch(run: Run, state: TrainingState, epoch: int, log: Callable[[str], None]) -> bool:
@@ -193,7 +203,8 @@ def end_epoch(run: Run, state: TrainingState, epoch: int, log: Callable[[str], N
     log(json.dumps(record))
     model.metadata.update(epoch=epoch, dev=dev.to_dict())
     save_model(out / LAST_FILE, model)
-    if dev.f1 > state.best_f1:
+    # With training.with_dev, dev is training data: the last epoch is kept, whatever dev says.
+    if dev.f1 > state.best_f1 or config.training.with_dev:
         state.best_f1, state.best_epoch, state.epochs_without_improvement = dev.f1, epoch, 0
         save_model(out / BEST_FILE, model)
         link_or_copy(out / BEST_FILE, out / MODEL_FILE)
@@ -202,7 +213,7 @@ def end_epoch(run: Run, state: TrainingState, epoch: int, log: Callable[[str], N
     state.epoch, state.batch, state.loss_sum = epoch, 0, 0.0
     state.seconds = state.cpu_seconds = 0.0
     write_metrics(out / METRICS_FILE, state.history)
-    patience = config.training.patience
+    patience = 0 if config.training.with_dev else config.training.patience
     return bool(patience) and state.epochs_without_improvement >= patience
 
 

@@ -11,11 +11,12 @@ import numpy as np
 from windowner.atomic import write_text
 from windowner.config import Config, load_config
 from windowner.errors import UserError
+from windowner.features.vocabulary import SPECIALS
 from windowner.features.windows import encode
 from windowner.model_file import Model
 from windowner.training.build import new_model
 from windowner.training.checkpoint import TrainingState, load_checkpoint
-from windowner.training.data import read_corpora
+from windowner.training.data import read_corpora, with_dev
 from windowner.training.finish import TrainResult, finish
 from windowner.training.loop import Run, run_epochs
 from windowner.training.provenance import data_hashes
@@ -84,10 +85,18 @@ def prepare(config: Config, out: Path, log: Callable[[str], None], model: Model 
     """
     rng = np.random.default_rng(config.training.seed)
     corpora = read_corpora(config, log)
+    if config.training.with_dev:
+        corpora = with_dev(corpora)
+        log(f"training on train + dev: {corpora.train.summary()}")
     if model is None:
         model = new_model(config, corpora.train, rng, log)
+    train = corpora.train.sentences
     windows = encode(
-        [s.tokens for s in corpora.train.sentences], model.vocabulary, config.model.window
+        [s.tokens for s in train],
+        model.vocabulary,
+        config.model.window,
+        model.features,
+        [s.document for s in train],
     )
     t, m = config.training, config.model
     optimizer = SGD(
@@ -95,4 +104,10 @@ def prepare(config: Config, out: Path, log: Callable[[str], None], model: Model 
     )
     schedule = Schedule(t.schedule, t.lr, t.gamma, t.step_size, t.warmup_epochs)
     y = targets(corpora.train, model.tags, m.head, m.only_type)
-    return Run(config, out, model, windows, y, corpora.dev, corpora.test, optimizer, schedule, rng)
+    # Word dropout hides the words seen once in training (counted at window centres).
+    centre = windows.words[:, config.model.window]
+    rare = np.bincount(centre, minlength=len(model.vocabulary)) == 1
+    rare[: len(SPECIALS)] = False  # <unk>, <s>, </s>
+    return Run(
+        config, out, model, windows, y, corpora.dev, corpora.test, optimizer, schedule, rng, rare
+    )

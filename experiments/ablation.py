@@ -1,0 +1,172 @@
+"""The accuracy ablation: every ingredient of the default model on and off, 3 seeds each.
+
+Each row is the default config (configs/conll2003.toml) with a few `--set` overrides. Every
+(row, seed) run is one `ner-train` subprocess into runs/ablation/ROW/seed-N, two at a time with
+one BLAS thread each (the machine has two cores); a run whose scores.json exists is not run
+again, so the table can be built up row by row. The runs' model files are deleted once scored
+(80 MB each); metrics.jsonl and scores.json stay.
+
+    python experiments/ablation.py                 # every row
+    python experiments/ablation.py default softmax # some rows
+    python experiments/ablation.py --table         # only rebuild the table from the runs
+
+Results: experiments/ablation-results.json (every seed's dev and test F1 and best epoch) and
+experiments/ablation.md (the table, mean ± sd over seeds; test data never selects anything,
+the best epoch is chosen on dev).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = ROOT / "runs" / "ablation"
+RESULTS = ROOT / "experiments" / "ablation-results.json"
+TABLE = ROOT / "experiments" / "ablation.md"
+SEEDS = (0, 1, 2)
+PARALLEL = 2
+
+# name -> (what it measures, overrides of the default config)
+ROWS: dict[str, tuple[str, list[str]]] = {
+    "default": ("the default config (configs/conll2003.toml)", []),
+    "softmax": ("softmax head instead of sigmoid", ["model.head=softmax"]),
+    "no-affixes": ("without prefix/suffix embeddings", ["model.affix_dim=0"]),
+    "no-shape": ("without the word-shape embedding", ["model.shape_dim=0"]),
+    "no-document": ("without document context", ["model.document_dim=0"]),
+    "no-word-dropout": ("without word dropout", ["training.word_dropout=0"]),
+    "no-dropout": ("without dropout on x and h", ["training.dropout_x=0", "training.dropout_h=0"]),
+    "no-decay": ("constant learning rate", ["training.schedule=constant"]),
+    "sentence": ("sentence-level objective (CRF)", ["training.objective=sentence"]),
+    "baseline": (
+        "the previous default: softmax, no new features, no regularisation",
+        [
+            "model.head=softmax",
+            "model.affix_dim=0",
+            "model.shape_dim=0",
+            "model.document_dim=0",
+            "training.word_dropout=0",
+            "training.dropout_x=0",
+            "training.dropout_h=0",
+            "training.schedule=constant",
+            "training.epochs=20",
+        ],
+    ),
+}
+
+
+def run_one(row: str, seed: int) -> dict:
+    out = RUNS / row / f"seed-{seed}"
+    scores_file = out / "scores.json"
+    if not scores_file.exists():
+        command = [
+            str(Path(sys.executable).with_name("ner-train")),
+            "--config",
+            "configs/conll2003.toml",
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+            "--force",
+            "--quiet",
+        ]
+        for override in ROWS[row][1]:
+            command += ["--set", override]
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode:
+            print(f"{row} seed {seed} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+            return {"row": row, "seed": seed, "error": done.stderr.strip().splitlines()[-1:]}
+        (out / "seconds.txt").write_text(f"{time.perf_counter() - started:.1f}\n")
+        for model_file in out.glob("*.npz"):
+            model_file.unlink()
+    scores = json.loads(scores_file.read_text())
+    seconds = out / "seconds.txt"
+    result = {
+        "row": row,
+        "seed": seed,
+        "best_epoch": scores["best_epoch"],
+        "dev_f1": scores["dev"]["f1"],
+        "test_f1": scores["test"]["f1"],
+        "seconds": float(seconds.read_text()) if seconds.exists() else None,
+    }
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def collect() -> list[dict]:
+    found = []
+    for row in ROWS:
+        for seed in SEEDS:
+            if (RUNS / row / f"seed-{seed}" / "scores.json").exists():
+                found.append(run_one(row, seed))
+    return found
+
+
+def table(results: list[dict]) -> str:
+    def mean_sd(values: list[float]) -> str:
+        if len(values) < 2:
+            return f"{values[0]:.4f}" if values else "–"
+        return f"{statistics.fmean(values):.4f} ± {statistics.stdev(values):.4f}"
+
+    lines = [
+        "| row | what it measures | seeds | dev F1 | test F1 | best epochs | minutes/run |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row, (what, _) in ROWS.items():
+        mine = [r for r in results if r["row"] == row and "error" not in r]
+        if not mine:
+            continue
+        minutes = [r["seconds"] / 60 for r in mine if r.get("seconds")]
+        lines.append(
+            f"| {row} | {what} | {len(mine)} | {mean_sd([r['dev_f1'] for r in mine])} | "
+            f"{mean_sd([r['test_f1'] for r in mine])} | "
+            f"{', '.join(str(r['best_epoch']) for r in mine)} | "
+            f"{statistics.fmean(minutes):.1f} |"
+            if minutes
+            else "– |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rows", nargs="*", help=f"rows to run (default: all of {', '.join(ROWS)})")
+    parser.add_argument("--table", action="store_true", help="only rebuild the table")
+    parser.add_argument(
+        "--explore",
+        nargs="+",
+        metavar=("NAME", "KEY=VALUE"),
+        help="one exploratory run (seed 0) into runs/explore/NAME with these overrides",
+    )
+    args = parser.parse_args()
+    if args.explore:
+        name, *overrides = args.explore
+        ROWS[name] = ("exploration", overrides)
+        global RUNS
+        RUNS = ROOT / "runs" / "explore"
+        run_one(name, 0)
+        return
+    unknown = [r for r in args.rows if r not in ROWS]
+    if unknown:
+        parser.error(f"unknown rows {', '.join(unknown)}; choose from {', '.join(ROWS)}")
+    if not args.table:
+        jobs = [(row, seed) for row in (args.rows or ROWS) for seed in SEEDS]
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            list(pool.map(lambda job: run_one(*job), jobs))
+    results = collect()
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    TABLE.write_text(table(results))
+    print(TABLE.read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""An ensemble: several window networks of one architecture (seeds), their probabilities averaged.
+
+Each member scores every window as it would alone; the ensemble's probability of a tag is the
+members' mean, p(c) = (1/M) Σₘ pₘ(c), and decoding reads its log. Only tagging uses an
+ensemble: each member was trained on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from windowner.model.network import WindowNetwork
+
+
+class Ensemble:
+    """Members (M ≥ 2) with the same slots, window, head and output tags."""
+
+    def __init__(self, members: list[WindowNetwork]):
+        if len(members) < 2:
+            raise ValueError("an ensemble needs at least two members")
+        first = members[0]
+        for member in members[1:]:
+            if (member.slots, member.head, member.window) != (
+                first.slots,
+                first.head,
+                first.window,
+            ):
+                raise ValueError("ensemble members must share their features, head and window")
+            if member.params["U"].shape[0] != first.params["U"].shape[0]:
+                raise ValueError("ensemble members must share their tags")
+        self.members = members
+
+    # What tagging and the model file read, the first member's (they agree).
+    @property
+    def head(self) -> str:
+        return self.members[0].head
+
+    @property
+    def window(self) -> int:
+        return self.members[0].window
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return self.members[0].slots
+
+    @property
+    def activation(self):
+        return self.members[0].activation
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return self.members[0].params
+
+    def log_probs(self, ids: np.ndarray, batch: int = 8192) -> np.ndarray:
+        """Shapes: (N, n, m) ids -> (N, T) log of the members' mean probabilities.
+
+        Math: log (1/M) Σₘ exp(ℓₘ) = max ℓ + log Σₘ exp(ℓₘ − max ℓ) − log M, per entry, so that
+        no member's tiny probability underflows the sum.
+        """
+        each = np.stack([member.log_probs(ids, batch) for member in self.members])
+        top = each.max(axis=0)
+        return top + np.log(np.exp(each - top).sum(axis=0)) - np.log(len(self.members))
