@@ -1,0 +1,245 @@
+"""Collobert et al. (2011)'s sentence-level log-likelihood: a linear-chain CRF on the scores s.
+
+The window network scores every token on its own, s = Uh + c (L, T). This loss scores whole tag
+paths instead: a path y of an n-token sentence gets
+
+    score(y) = a0[y₁] + Σₜ s[t, yₜ] + Σₜ₌₂ⁿ A[yₜ₋₁, yₜ]
+
+with learned transition scores A (T, T) [previous, next] and start scores a0 (T,), and
+J = logZ − score(y), logZ = log Σ_y′ exp(score(y′)) over every path. The IOB2 constraints enter as
+additive 0/−inf masks (tagging.decoding.allowed_transitions) on A and a0, so a forbidden path has
+probability exactly 0 in training, as it has in decoding.
+
+Sentences are laid one after another (L rows for S sentences, `lengths` summing to L) and every
+recursion runs vectorised across them: sentences are taken longest first, so the n still running
+at step t are the first n, and one numpy step advances them all (as decoding.viterbi_batch does).
+The derivation is in docs/backprop.md, section 10.
+
+Decoding needs nothing from here but the scores: with `transition, start = transition_scores(A,
+a0, allowed_A, allowed_a0)`, the best allowed path is `viterbi_batch(s, lengths, transition,
+start)` of windowner.tagging.decoding (model/ may not import tagging/).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from windowner.model.numerics import logsumexp
+
+
+def initial_transitions(n_tags: int, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Zero transition and start scores: A (T, T), a0 (T,).
+
+    Zeros, not random: for fixed s the loss is convex in (A, a0) (log-sum-exp of affine
+    functions minus a linear one), so there is no symmetry to break; at zero ∂J/∂A is already
+    the expected minus the gold transition counts, and the masks carry the hard constraints.
+    """
+    return np.zeros((n_tags, n_tags), dtype), np.zeros(n_tags, dtype)
+
+
+def transition_scores(
+    A: np.ndarray, a0: np.ndarray, allowed_A: np.ndarray, allowed_a0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The scores the loss and Viterbi use: learned scores plus the 0/−inf masks.
+
+    Shapes: A, allowed_A (T, T) [previous, next]; a0, allowed_a0 (T,) -> transition (T, T),
+    start (T,), −inf exactly where the masks are.
+    Decoding: viterbi_batch(s, lengths, transition, start) finds argmax_y score(y).
+    """
+    return A + allowed_A, a0 + allowed_a0
+
+
+def sentence_loss(
+    s: np.ndarray,
+    lengths: np.ndarray,
+    y: np.ndarray,
+    A: np.ndarray,
+    a0: np.ndarray,
+    allowed_A: np.ndarray,
+    allowed_a0: np.ndarray,
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """The mean over sentences of −log p(y | s) and its gradients, by forward–backward.
+
+    Shapes: s (L, T) token scores, lengths (S,) summing to L, y (L,) gold tag ids, A and
+    allowed_A (T, T) [previous, next], a0 and allowed_a0 (T,) -> J scalar, ds (L, T),
+    dA (T, T), da0 (T,).
+    Math: J = (1/S) Σ_sentences [logZ − score(y)], with A + allowed_A and a0 + allowed_a0 in
+    both terms; p = exp(α + β − logZ) the token marginals, ξ the pairwise ones:
+    ds = (p − onehot(y)) / S, dA = (Σₜ ξₜ − gold transition counts) / S,
+    da0 = (p₁ − onehot(y₁)) / S.
+    Normalisation: S counts the sentences scored, the per-sentence mean (a batch of one long
+    and one short sentence weighs both alike, as a token batch of softmax windows weighs
+    tokens alike).
+    A gold path the masks forbid (an I-X after O, from a badly converted IOB1 file) has
+    p(y) = 0 and J = +inf; such a sentence, and any empty one, is left out of J, of every
+    gradient (its rows of ds are 0) and of S. forbidden_gold() finds them beforehand. If no
+    sentence is left, J = 0 and every gradient is 0.
+    Forbidden entries of A and a0 get a gradient of exactly 0, never NaN. The arithmetic is in
+    s's dtype (float32 for training, float64 for checks); ds has s's dtype, dA A's, da0 a0's.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    y = np.asarray(y, dtype=np.int64)
+    if int(lengths.sum()) != len(s) or len(y) != len(s):
+        raise ValueError(
+            f"lengths sum to {int(lengths.sum())}, s has {len(s)} rows and y {len(y)} entries"
+        )
+    dtype = s.dtype
+    transition, start = (
+        x.astype(dtype, copy=False) for x in transition_scores(A, a0, allowed_A, allowed_a0)
+    )
+    ds = np.zeros_like(s)
+    keep = (lengths > 0) & ~forbidden_gold(y, lengths, allowed_A, allowed_a0)
+    n_kept = int(keep.sum())
+    if n_kept == 0:
+        return 0.0, ds, np.zeros_like(A), np.zeros_like(a0)
+    rows = np.repeat(keep, lengths)  # the tokens of the sentences scored
+    s_kept, y_kept, lengths = s[rows], y[rows], lengths[keep]
+
+    first = np.cumsum(lengths) - lengths  # row of each sentence's first token
+    order, running = _schedule(lengths)
+    alpha, logZ = _forward(s_kept, first[order], running, transition, start)
+    beta, expected = _backward(s_kept, first[order], running, transition, alpha, logZ)
+    logZ_of_row = np.repeat(logZ[np.argsort(order)], lengths)  # each token's sentence's logZ
+
+    # Token marginals p = exp(α + β − logZ); α, β are never +inf, so no NaN where one is −inf.
+    p = alpha + beta
+    p -= logZ_of_row[:, None]
+    np.exp(p, out=p)
+
+    later = np.ones(len(y_kept), bool)
+    later[first] = False  # tokens with a predecessor in their sentence
+    current = np.flatnonzero(later)
+    previous_tag, tag = y_kept[current - 1], y_kept[current]
+    gold = (
+        float(s_kept[np.arange(len(y_kept)), y_kept].sum(dtype=np.float64))
+        + float(start[y_kept[first]].sum(dtype=np.float64))
+        + float(transition[previous_tag, tag].sum(dtype=np.float64))
+    )
+    J = (float(logZ.sum(dtype=np.float64)) - gold) / n_kept
+
+    d_kept = p  # ds = (p − onehot(y)) / S, in place
+    d_kept[np.arange(len(y_kept)), y_kept] -= 1.0
+    d_kept /= n_kept
+    ds[rows] = d_kept
+    dA = (expected - _gold_transition_counts(previous_tag, tag, s.shape[1])) / n_kept
+    da0 = d_kept[first].sum(axis=0)  # (p₁ − onehot(y₁)) / S: the first tokens' rows of ds
+    return J, ds, dA.astype(A.dtype, copy=False), da0.astype(a0.dtype, copy=False)
+
+
+def forbidden_gold(
+    y: np.ndarray, lengths: np.ndarray, allowed_A: np.ndarray, allowed_a0: np.ndarray
+) -> np.ndarray:
+    """Which sentences' gold paths the masks forbid (sentence_loss leaves those out).
+
+    Shapes: y (L,), lengths (S,), allowed_A (T, T), allowed_a0 (T,) -> (S,) bool.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    y = np.asarray(y, dtype=np.int64)
+    sentence = np.repeat(np.arange(len(lengths)), lengths)
+    first = np.cumsum(lengths) - lengths
+    bad = np.isneginf(allowed_A[y[:-1], y[1:]])  # bad[t − 1]: the step into token t
+    bad = np.concatenate([[False], bad]) if len(y) else bad
+    firsts = first[lengths > 0]
+    bad[firsts] = np.isneginf(allowed_a0[y[firsts]])  # a first token has no step into it
+    return np.bincount(sentence, weights=bad, minlength=len(lengths)) > 0
+
+
+def log_partition(
+    s: np.ndarray, lengths: np.ndarray, transition: np.ndarray, start: np.ndarray
+) -> np.ndarray:
+    """logZ of every sentence by the forward algorithm, in log space.
+
+    Shapes: s (L, T), lengths (S,) all ≥ 1, transition (T, T), start (T,) (transition_scores)
+    -> logZ (S,). Math: α₁ = start + s₁, αₜ[j] = sₜ[j] + logsumexpᵢ(αₜ₋₁[i] + transition[i, j]),
+    logZ = logsumexpⱼ αₙ[j].
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    first = np.cumsum(lengths) - lengths
+    order, running = _schedule(lengths)
+    _, logZ = _forward(s, first[order], running, transition, start)
+    return logZ[np.argsort(order)]
+
+
+def marginals(
+    s: np.ndarray, lengths: np.ndarray, transition: np.ndarray, start: np.ndarray
+) -> np.ndarray:
+    """p(yₜ = j | s) of every token, by forward–backward (also a tagger's confidence).
+
+    Shapes: s (L, T), lengths (S,) all ≥ 1, transition (T, T), start (T,) -> p (L, T), rows
+    summing to 1. Math: p = exp(α + β − logZ).
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    first = np.cumsum(lengths) - lengths
+    order, running = _schedule(lengths)
+    alpha, logZ = _forward(s, first[order], running, transition, start)
+    beta, _ = _backward(s, first[order], running, transition, alpha, logZ)
+    return np.exp(alpha + beta - np.repeat(logZ[np.argsort(order)], lengths)[:, None])
+
+
+def _schedule(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longest first: order (S,) of the sentences, running (max length,) with running[t] the
+    number that have a token at step t, the first ones in `order`."""
+    order = np.argsort(-lengths, kind="stable")
+    running = np.searchsorted(-lengths[order], -np.arange(lengths.max(initial=0)), side="left")
+    return order, running
+
+
+def _ends(starts: np.ndarray, running: np.ndarray) -> np.ndarray:
+    """Shapes: starts (S,), running (n,) -> each sentence's last row (S,): sentence k (longest
+    first) runs for as many steps as have running[t] > k."""
+    lengths = np.searchsorted(-running, -np.arange(1, len(starts) + 1), side="right")
+    return starts + lengths - 1
+
+
+def _forward(
+    s: np.ndarray, starts: np.ndarray, running: np.ndarray, transition: np.ndarray, start
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shapes: s (L, T), starts (S,) first rows longest first -> log α (L, T) row for row with
+    s, logZ (S,) in the same longest-first order."""
+    alpha = np.empty_like(s)
+    if not len(running):
+        return alpha, np.zeros(0, s.dtype)
+    alpha[starts] = start + s[starts]
+    for t in range(1, len(running)):
+        n = running[t]
+        rows = starts[:n] + t
+        # αₜ[k, j] = sₜ[k, j] + logsumexpᵢ(αₜ₋₁[k, i] + transition[i, j]), all k at once
+        alpha[rows] = logsumexp(alpha[rows - 1][:, :, None] + transition, axis=1)
+        alpha[rows] += s[rows]
+    return alpha, logsumexp(alpha[_ends(starts, running)], axis=1)
+
+
+def _backward(
+    s: np.ndarray,
+    starts: np.ndarray,
+    running: np.ndarray,
+    transition: np.ndarray,
+    alpha: np.ndarray,
+    logZ: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shapes: as _forward, alpha (L, T), logZ (S,) -> log β (L, T), expected transition
+    counts Σ_sentences Σₜ ξₜ (T, T), in float64.
+
+    Math: βₙ = 0, βₜ₋₁[i] = logsumexpⱼ(transition[i, j] + sₜ[j] + βₜ[j]),
+    ξₜ[i, j] = exp(αₜ₋₁[i] + transition[i, j] + sₜ[j] + βₜ[j] − logZ).
+    """
+    beta = np.empty_like(s)
+    expected = np.zeros(transition.shape, np.float64)
+    beta[_ends(starts, running)] = 0.0
+    for t in range(len(running) - 1, 0, -1):
+        n = running[t]
+        rows = starts[:n] + t
+        # M[k, i, j] = transition[i, j] + sₜ[k, j] + βₜ[k, j]: the step from i at t − 1 to j
+        M = (s[rows] + beta[rows])[:, None, :] + transition
+        beta[rows - 1] = logsumexp(M, axis=2)
+        M += alpha[rows - 1][:, :, None]
+        M -= logZ[:n, None, None]
+        np.exp(M, out=M)  # ξₜ: exactly 0 where transition is −inf, since α, β < +inf
+        expected += M.sum(axis=0)
+    return beta, expected
+
+
+def _gold_transition_counts(previous: np.ndarray, tag: np.ndarray, n_tags: int) -> np.ndarray:
+    """Shapes: previous, tag (P,) the gold pairs -> counts (T, T) [previous, next]."""
+    pairs = np.bincount(previous * n_tags + tag, minlength=n_tags * n_tags)
+    return pairs.reshape(n_tags, n_tags).astype(np.float64)
