@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from windowner.model.numerics import logsumexp
+from windowner.model.numerics import log_softmax, logsumexp
 
 
 def initial_transitions(n_tags: int, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
@@ -99,12 +99,7 @@ def sentence_loss(
     order, running = _schedule(lengths)
     alpha, logZ = _forward(s_kept, first[order], running, transition, start)
     beta, expected = _backward(s_kept, first[order], running, transition, alpha, logZ)
-    logZ_of_row = np.repeat(logZ[np.argsort(order)], lengths)  # each token's sentence's logZ
-
-    # Token marginals p = exp(α + β − logZ); α, β are never +inf, so no NaN where one is −inf.
-    p = alpha + beta
-    p -= logZ_of_row[:, None]
-    np.exp(p, out=p)
+    p = _token_marginals(alpha, beta)
 
     later = np.ones(len(y_kept), bool)
     later[first] = False  # tokens with a predecessor in their sentence
@@ -173,7 +168,19 @@ def marginals(
     order, running = _schedule(lengths)
     alpha, logZ = _forward(s, first[order], running, transition, start)
     beta, _ = _backward(s, first[order], running, transition, alpha, logZ)
-    return np.exp(alpha + beta - np.repeat(logZ[np.argsort(order)], lengths)[:, None])
+    return _token_marginals(alpha, beta)
+
+
+def _token_marginals(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Shapes: alpha, beta (L, T) -> p (L, T).
+
+    Math: p[t, j] = exp(αₜ[j] + βₜ[j] − logZ), and Σⱼ exp(αₜ[j] + βₜ[j]) = Z at every t, so
+    p[t] = softmax(αₜ + βₜ): normalised by its own row, each row sums to 1 to rounding even in
+    float32 when α + β is large (a long sentence of huge scores), where subtracting the
+    sentence's logZ would leave an error of one float32 step of α + β in every exponent. α, β
+    are never +inf and each row has a finite entry, so −inf entries give 0, not NaN.
+    """
+    return np.exp(log_softmax(alpha + beta))
 
 
 def _schedule(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
