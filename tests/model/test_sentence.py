@@ -87,8 +87,13 @@ def _without_gold_counts(previous, tag, n_tags):
     return np.zeros((n_tags, n_tags))  # dA = expected counts only
 
 
-def _backward_one_token_late(s, *args):
-    return BACKWARD(np.roll(s, -1, axis=0), *args)  # βₜ₋₁ reads s at t + 1 instead of t
+def _backward_one_token_late(s, packing, *args):
+    """βₜ₋₁ and ξₜ read each sentence's scores at t + 1 instead of t (0 past its end)."""
+    late = np.zeros_like(s)
+    for t, n in enumerate(packing.running[1:]):
+        here, after = packing.offsets[t], packing.offsets[t + 1]
+        late[here : here + n] = s[after : after + n]
+    return BACKWARD(late, packing, *args)
 
 
 def _da0_without_gold(*args):

@@ -22,6 +22,8 @@ start)` of windowner.tagging.decoding (model/ may not import tagging/).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from windowner.model.numerics import log_softmax, logsumexp
@@ -93,14 +95,19 @@ def sentence_loss(
     if n_kept == 0:
         return 0.0, ds, np.zeros_like(A), np.zeros_like(a0)
     rows = np.repeat(keep, lengths)  # the tokens of the sentences scored
-    s_kept, y_kept, lengths = s[rows], y[rows], lengths[keep]
+    if keep.all():
+        s_kept, y_kept = s, y
+    else:
+        s_kept, y_kept, lengths = s[rows], y[rows], lengths[keep]
+
+    packing = _pack(lengths)
+    s_packed = s_kept[packing.rows]
+    alpha, logZ = _forward(s_packed, packing, transition, start)
+    beta, expected = _backward(s_packed, packing, transition, alpha, logZ)
+    p = np.empty_like(s_kept)
+    p[packing.rows] = _token_marginals(alpha, beta)
 
     first = np.cumsum(lengths) - lengths  # row of each sentence's first token
-    order, running = _schedule(lengths)
-    alpha, logZ = _forward(s_kept, first[order], running, transition, start)
-    beta, expected = _backward(s_kept, first[order], running, transition, alpha, logZ)
-    p = _token_marginals(alpha, beta)
-
     later = np.ones(len(y_kept), bool)
     later[first] = False  # tokens with a predecessor in their sentence
     current = np.flatnonzero(later)
@@ -148,11 +155,11 @@ def log_partition(
     -> logZ (S,). Math: α₁ = start + s₁, αₜ[j] = sₜ[j] + logsumexpᵢ(αₜ₋₁[i] + transition[i, j]),
     logZ = logsumexpⱼ αₙ[j].
     """
-    lengths = np.asarray(lengths, dtype=np.int64)
-    first = np.cumsum(lengths) - lengths
-    order, running = _schedule(lengths)
-    _, logZ = _forward(s, first[order], running, transition, start)
-    return logZ[np.argsort(order)]
+    packing = _pack(np.asarray(lengths, dtype=np.int64))
+    _, logZ = _forward(s[packing.rows], packing, transition, start)
+    out = np.empty_like(logZ)
+    out[packing.order] = logZ
+    return out
 
 
 def marginals(
@@ -163,12 +170,13 @@ def marginals(
     Shapes: s (L, T), lengths (S,) all ≥ 1, transition (T, T), start (T,) -> p (L, T), rows
     summing to 1. Math: p = exp(α + β − logZ).
     """
-    lengths = np.asarray(lengths, dtype=np.int64)
-    first = np.cumsum(lengths) - lengths
-    order, running = _schedule(lengths)
-    alpha, logZ = _forward(s, first[order], running, transition, start)
-    beta, _ = _backward(s, first[order], running, transition, alpha, logZ)
-    return _token_marginals(alpha, beta)
+    packing = _pack(np.asarray(lengths, dtype=np.int64))
+    s_packed = s[packing.rows]
+    alpha, logZ = _forward(s_packed, packing, transition, start)
+    beta, _ = _backward(s_packed, packing, transition, alpha, logZ)
+    p = np.empty_like(s)
+    p[packing.rows] = _token_marginals(alpha, beta)
+    return p
 
 
 def _token_marginals(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -183,63 +191,75 @@ def _token_marginals(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
     return np.exp(log_softmax(alpha + beta))
 
 
-def _schedule(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Longest first: order (S,) of the sentences, running (max length,) with running[t] the
-    number that have a token at step t, the first ones in `order`."""
+class _Packing(NamedTuple):
+    """The sentences' tokens reordered time step by time step, longest sentence first.
+
+    Step t holds the running[t] sentences that have a token t, in the same order at every step,
+    at packed rows offsets[t] … offsets[t] + running[t]: sentence k's token t is row
+    offsets[t] + k, its token t − 1 row offsets[t − 1] + k, so each step of a recursion reads
+    and writes contiguous slices. s[rows] packs (L, T) scores; p[rows] = packed unpacks.
+    """
+
+    order: np.ndarray  # (S,) the sentences longest first
+    running: np.ndarray  # (n,) how many sentences have a token at step t
+    offsets: np.ndarray  # (n + 1,) first packed row of each step
+    rows: np.ndarray  # (L,) the row of s that each packed row holds
+    ends: np.ndarray  # (S,) packed row of each sentence's last token, longest first
+
+
+def _pack(lengths: np.ndarray) -> _Packing:
+    """Shapes: lengths (S,) all ≥ 1 -> the packing of L = Σ lengths tokens."""
     order = np.argsort(-lengths, kind="stable")
-    running = np.searchsorted(-lengths[order], -np.arange(lengths.max(initial=0)), side="left")
-    return order, running
-
-
-def _ends(starts: np.ndarray, running: np.ndarray) -> np.ndarray:
-    """Shapes: starts (S,), running (n,) -> each sentence's last row (S,): sentence k (longest
-    first) runs for as many steps as have running[t] > k."""
-    lengths = np.searchsorted(-running, -np.arange(1, len(starts) + 1), side="right")
-    return starts + lengths - 1
+    by_length = lengths[order]
+    running = np.searchsorted(-by_length, -np.arange(by_length.max(initial=0)), side="left")
+    offsets = np.concatenate([[0], np.cumsum(running)])
+    step = np.repeat(np.arange(len(running)), running)  # t of each packed row
+    sentence = np.arange(len(step)) - offsets[step]  # k of each packed row
+    first = (np.cumsum(lengths) - lengths)[order]
+    ends = offsets[by_length - 1] + np.arange(len(lengths))
+    return _Packing(order, running, offsets, first[sentence] + step, ends)
 
 
 def _forward(
-    s: np.ndarray, starts: np.ndarray, running: np.ndarray, transition: np.ndarray, start
+    s: np.ndarray, packing: _Packing, transition: np.ndarray, start: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Shapes: s (L, T), starts (S,) first rows longest first -> log α (L, T) row for row with
-    s, logZ (S,) in the same longest-first order."""
+    """Shapes: s (L, T) packed -> log α (L, T) packed, logZ (S,) longest first."""
     alpha = np.empty_like(s)
+    running, offsets = packing.running, packing.offsets
     if not len(running):
         return alpha, np.zeros(0, s.dtype)
-    alpha[starts] = start + s[starts]
+    alpha[: running[0]] = start + s[: running[0]]
     for t in range(1, len(running)):
-        n = running[t]
-        rows = starts[:n] + t
+        n, here, before = running[t], offsets[t], offsets[t - 1]
         # αₜ[k, j] = sₜ[k, j] + logsumexpᵢ(αₜ₋₁[k, i] + transition[i, j]), all k at once
-        alpha[rows] = logsumexp(alpha[rows - 1][:, :, None] + transition, axis=1)
-        alpha[rows] += s[rows]
-    return alpha, logsumexp(alpha[_ends(starts, running)], axis=1)
+        step = logsumexp(alpha[before : before + n, :, None] + transition, axis=1)
+        np.add(step, s[here : here + n], out=alpha[here : here + n])
+    return alpha, logsumexp(alpha[packing.ends], axis=1)
 
 
 def _backward(
     s: np.ndarray,
-    starts: np.ndarray,
-    running: np.ndarray,
+    packing: _Packing,
     transition: np.ndarray,
     alpha: np.ndarray,
     logZ: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Shapes: as _forward, alpha (L, T), logZ (S,) -> log β (L, T), expected transition
-    counts Σ_sentences Σₜ ξₜ (T, T), in float64.
+    """Shapes: s, alpha (L, T) packed, logZ (S,) longest first -> log β (L, T) packed,
+    expected transition counts Σ_sentences Σₜ ξₜ (T, T), in float64.
 
     Math: βₙ = 0, βₜ₋₁[i] = logsumexpⱼ(transition[i, j] + sₜ[j] + βₜ[j]),
     ξₜ[i, j] = exp(αₜ₋₁[i] + transition[i, j] + sₜ[j] + βₜ[j] − logZ).
     """
     beta = np.empty_like(s)
     expected = np.zeros(transition.shape, np.float64)
-    beta[_ends(starts, running)] = 0.0
+    running, offsets = packing.running, packing.offsets
+    beta[packing.ends] = 0.0
     for t in range(len(running) - 1, 0, -1):
-        n = running[t]
-        rows = starts[:n] + t
+        n, here, before = running[t], offsets[t], offsets[t - 1]
         # M[k, i, j] = transition[i, j] + sₜ[k, j] + βₜ[k, j]: the step from i at t − 1 to j
-        M = (s[rows] + beta[rows])[:, None, :] + transition
-        beta[rows - 1] = logsumexp(M, axis=2)
-        M += alpha[rows - 1][:, :, None]
+        M = (s[here : here + n] + beta[here : here + n])[:, None, :] + transition
+        beta[before : before + n] = logsumexp(M, axis=2)
+        M += alpha[before : before + n, :, None]
         M -= logZ[:n, None, None]
         np.exp(M, out=M)  # ξₜ: exactly 0 where transition is −inf, since α, β < +inf
         expected += M.sum(axis=0)
