@@ -229,11 +229,21 @@ def _forward(
     if not len(running):
         return alpha, np.zeros(0, s.dtype)
     alpha[: running[0]] = start + s[: running[0]]
-    for t in range(1, len(running)):
-        n, here, before = running[t], offsets[t], offsets[t - 1]
-        # αₜ[k, j] = sₜ[k, j] + logsumexpᵢ(αₜ₋₁[k, i] + transition[i, j]), all k at once
-        step = logsumexp(alpha[before : before + n, :, None] + transition, axis=1)
-        np.add(step, s[here : here + n], out=alpha[here : here + n])
+    lowest = np.finfo(s.dtype).min
+    with np.errstate(divide="ignore"):  # log 0 = −inf: no path reaches that tag
+        for t in range(1, len(running)):
+            n, here, before = running[t], offsets[t], offsets[t - 1]
+            # αₜ[k, j] = sₜ[k, j] + logsumexpᵢ(αₜ₋₁[k, i] + transition[i, j]), all k at once:
+            # numerics.logsumexp written out, its per-call costs paid once per loop, not step
+            M = alpha[before : before + n, :, None] + transition
+            m = M.max(axis=1)
+            np.maximum(m, lowest, out=m)  # not −inf, or an all −inf column gives NaN
+            M -= m[:, None, :]
+            np.exp(M, out=M)
+            out = alpha[here : here + n]
+            np.log(M.sum(axis=1), out=out)
+            out += m
+            out += s[here : here + n]
     return alpha, logsumexp(alpha[packing.ends], axis=1)
 
 
@@ -254,15 +264,29 @@ def _backward(
     expected = np.zeros(transition.shape, np.float64)
     running, offsets = packing.running, packing.offsets
     beta[packing.ends] = 0.0
-    for t in range(len(running) - 1, 0, -1):
-        n, here, before = running[t], offsets[t], offsets[t - 1]
-        # M[k, i, j] = transition[i, j] + sₜ[k, j] + βₜ[k, j]: the step from i at t − 1 to j
-        M = (s[here : here + n] + beta[here : here + n])[:, None, :] + transition
-        beta[before : before + n] = logsumexp(M, axis=2)
-        M += alpha[before : before + n, :, None]
-        M -= logZ[:n, None, None]
-        np.exp(M, out=M)  # ξₜ: exactly 0 where transition is −inf, since α, β < +inf
-        expected += M.sum(axis=0)
+    # αₜ₋₁ − logZ of every packed row: row offsets[t] + k belongs to sentence k
+    step = np.repeat(np.arange(len(running)), running)
+    alpha_over_Z = alpha - logZ[np.arange(len(s)) - offsets[step], None]
+    lowest = np.finfo(s.dtype).min
+    with np.errstate(divide="ignore"):  # log 0 = −inf: no path goes on from that tag
+        for t in range(len(running) - 1, 0, -1):
+            n, here, before = running[t], offsets[t], offsets[t - 1]
+            # M[k, i, j] = transition[i, j] + sₜ[k, j] + βₜ[k, j]: the step from i at t − 1 to j
+            M = (s[here : here + n] + beta[here : here + n])[:, None, :] + transition
+            m = M.max(axis=2)  # βₜ₋₁ = logsumexpⱼ M, written out as in _forward
+            np.maximum(m, lowest, out=m)
+            M -= m[:, :, None]
+            np.exp(M, out=M)  # E = e^(M − m), exactly 0 where transition is −inf
+            out = beta[before : before + n]
+            np.log(M.sum(axis=2), out=out)
+            out += m
+            # ξₜ = e^(αₜ₋₁ + M − logZ) = E · e^(m + αₜ₋₁ − logZ), the one exp serving both;
+            # m + αₜ₋₁ − logZ ≤ log pₜ₋₁ ≤ 0, so the factor never overflows, and it is 0 where
+            # αₜ₋₁ = −inf or m is the lowest float (no −inf − (−inf), no 0 · inf)
+            w = alpha_over_Z[before : before + n] + m
+            np.exp(w, out=w)
+            M *= w[:, :, None]
+            expected += M.sum(axis=0)
     return beta, expected
 
 
