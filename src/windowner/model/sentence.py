@@ -153,7 +153,8 @@ def log_partition(
 
     Shapes: s (L, T), lengths (S,) all ≥ 1, transition (T, T), start (T,) (transition_scores)
     -> logZ (S,). Math: α₁ = start + s₁, αₜ[j] = sₜ[j] + logsumexpᵢ(αₜ₋₁[i] + transition[i, j]),
-    logZ = logsumexpⱼ αₙ[j].
+    logZ = logsumexpⱼ αₙ[j]; −inf for a sentence the masks leave no path (IOB2 masks always
+    leave one: all O).
     """
     packing = _pack(np.asarray(lengths, dtype=np.int64))
     _, logZ = _forward(s[packing.rows], packing, transition, start)
@@ -168,7 +169,8 @@ def marginals(
     """p(yₜ = j | s) of every token, by forward–backward (also a tagger's confidence).
 
     Shapes: s (L, T), lengths (S,) all ≥ 1, transition (T, T), start (T,) -> p (L, T), rows
-    summing to 1. Math: p = exp(α + β − logZ).
+    summing to 1. Math: p = exp(α + β − logZ), undefined (NaN) for a sentence the masks leave
+    no path.
     """
     packing = _pack(np.asarray(lengths, dtype=np.int64))
     s_packed = s[packing.rows]
