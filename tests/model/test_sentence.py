@@ -69,10 +69,24 @@ def sentences(x, lengths):
 
 @pytest.mark.parametrize(
     "seed, lengths",
-    [(0, [3, 1, 6, 2, 5]), (1, [1]), (2, [1, 1, 1]), (3, [7, 2, 1, 4]), (4, [2, 9])],
+    [
+        (0, [3, 1, 6, 2, 5]),
+        (1, [1]),
+        (2, [1, 1, 1]),
+        (3, [7, 2, 1, 4]),
+        (4, [2, 9]),
+        (6, [3, 1, 6, 4]),
+    ],
 )
 def test_every_gradient_matches_centred_differences(seed, lengths):
     errors = check_sentence_loss(*case(seed, lengths), ALLOWED_A, ALLOWED_A0)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_the_gradients_are_right_with_a_forbidden_gold_sentence_left_out():
+    s, lengths, y, A, a0 = case(12, [4, 3, 5])
+    y[4:7] = [0, 4, 0]  # O I-PER: the middle sentence is left out, its rows of ds are 0
+    errors = check_sentence_loss(s, lengths, y, A, a0, ALLOWED_A, ALLOWED_A0)
     assert max(errors.values()) < 1e-6, errors
 
 
@@ -117,16 +131,16 @@ BACKWARD = sentence._backward
             ("_gold_transition_counts", _without_gold_counts),
             None,
         ),
-        ("β one token late in the backward pass", ("_backward", _backward_one_token_late), None),
+        ("beta one token late in the backward pass", ("_backward", _backward_one_token_late), None),
         ("da0 without the gold first tags", None, _da0_without_gold),
         ("ds without the 1/S of the mean", None, _ds_without_mean),
     ],
     ids=lambda x: x if isinstance(x, str) else "",
 )
 def test_planted_bugs_are_caught(monkeypatch, bug, patch, loss):
+    lengths = [3, 1, 6, 4]  # first tokens at rows 0, 3, 4, 10; the case passes unbroken (above)
     if patch is not None:
         monkeypatch.setattr(sentence, *patch)
-    lengths = [3, 1, 6, 4]  # first tokens at rows 0, 3, 4, 10
     errors = check_sentence_loss(*case(6, lengths), ALLOWED_A, ALLOWED_A0, loss=loss)
     assert max(errors.values()) > 1e-3, (bug, errors)
 
