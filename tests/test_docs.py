@@ -12,6 +12,8 @@ MODULES = {
     "numerics": "windowner.model.numerics",
     "network": "windowner.model.network",
     "gradcheck": "windowner.model.gradcheck",
+    "sentence": "windowner.model.sentence",
+    "decoding": "windowner.tagging.decoding",
     "sgd": "windowner.training.sgd",
 }
 

@@ -15,6 +15,7 @@ from windowner.model.activations import Activation, get_activation, hyperparamet
 from windowner.model.layers import RowGrad, window_forward
 from windowner.model.losses import l2_penalty
 from windowner.model.network import Dropout, WindowNetwork
+from windowner.model.sentence import sentence_loss
 
 DROPOUT_SEED = 1234  # one fixed set of masks for every evaluation of a check
 
@@ -250,3 +251,34 @@ def check_all(
                 errors = check_case(name, head, seed, dropout, weight_decay, **hyper)
                 results.append(CaseResult(name, head, variant, hyper, errors))
     return results
+
+
+def check_sentence_loss(
+    s: np.ndarray,
+    lengths: np.ndarray,
+    y: np.ndarray,
+    A: np.ndarray,
+    a0: np.ndarray,
+    allowed_A: np.ndarray,
+    allowed_a0: np.ndarray,
+    loss: Callable | None = None,
+) -> dict[str, float]:
+    """Largest relative error of the sentence-level loss's ds, dA and da0, in float64.
+
+    Shapes: as sentence.sentence_loss -> {"s", "A", "a0": relative error}. `loss` (default
+    sentence_loss, same signature and returns) is the function checked, so a test can hand
+    in a broken one. Entries of A and a0 the masks forbid leave J unchanged, so their
+    numerical gradient is exactly 0: an analytic gradient there that is not 0 fails the check.
+    """
+    loss = sentence_loss if loss is None else loss
+    s, A, a0 = (np.array(x, dtype=np.float64) for x in (s, A, a0))
+    _, ds, dA, da0 = loss(s, lengths, y, A, a0, allowed_A, allowed_a0)
+
+    def J() -> float:
+        return loss(s, lengths, y, A, a0, allowed_A, allowed_a0)[0]
+
+    return {
+        "s": rel_error(ds, numerical_gradient(J, s)),
+        "A": rel_error(dA, numerical_gradient(J, A)),
+        "a0": rel_error(da0, numerical_gradient(J, a0)),
+    }

@@ -202,3 +202,21 @@ def log_sigmoid(s: np.ndarray) -> np.ndarray:
     """Shapes: s any -> log σ(s), same shape. Math: log σ(s) = −log(1 + e^(−s)), computed stably
     as min(s, 0) − log(1 + e^(−|s|))."""
     return np.minimum(s, 0) - np.log1p(np.exp(-np.abs(s)))
+
+
+def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log Σ exp(z) along `axis`, stable for large z and −inf-safe, dtype kept.
+
+    Shapes: z any -> that shape without `axis`.
+    Math: m + log Σ exp(z − m), m = max z. A slice that is all −inf (every path forbidden) has
+    m = −inf, and z − m would be −inf − (−inf) = NaN; m is raised to the dtype's lowest finite
+    value instead, so exp(z − m) = 0 and the result is log 0 = −inf, as it should be.
+    """
+    m = z.max(axis=axis, keepdims=True)
+    np.maximum(m, np.finfo(z.dtype).min, out=m)
+    e = np.subtract(z, m)
+    np.exp(e, out=e)
+    with np.errstate(divide="ignore"):  # log 0 = −inf is the right answer for an empty sum
+        out = np.log(e.sum(axis=axis, keepdims=True))
+    out += m
+    return out.squeeze(axis=axis)
