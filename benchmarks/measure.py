@@ -237,7 +237,13 @@ def measure_profile(args) -> dict:
     model = load_model(args.model)
     network, params = model.network, model.network.params
     sentences = read_conll(ROOT / "data" / "conll2003" / "train.txt").sentences
-    windows = encode([s.tokens for s in sentences], model.vocabulary, network.window)
+    windows = encode(
+        [s.tokens for s in sentences],
+        model.vocabulary,
+        network.window,
+        model.features,
+        [s.document for s in sentences],
+    )
     tag_id = {tag: i for i, tag in enumerate(model.tags)}
     y = np.fromiter((tag_id[t] for s in sentences for t in s.tags), np.int64)
     order = np.random.default_rng(0).permutation(len(y))
@@ -257,9 +263,9 @@ def measure_profile(args) -> dict:
         for i in range(n_batches):
             t = clock()
             rows = order[i * batch : (i + 1) * batch]
-            word_ids, case_ids, y_batch = windows.words[rows], windows.casing[rows], y[rows]
+            ids, y_batch = windows.ids[rows], y[rows]
             t = add("batch indexing", t)
-            x, window_cache = layers.window_forward(params["E"], params["C"], word_ids, case_ids)
+            x, window_cache = layers.window_forward(params, network.slots, ids)
             t = add("gather x (window_forward)", t)
             z, hidden_cache = layers.affine_forward(x, params["W"], params["b"])
             t = add("hidden affine forward (x Wᵀ)", t)
@@ -275,9 +281,9 @@ def measure_profile(args) -> dict:
             t = add("activation backward", t)
             dx, dW, db = layers.affine_backward(delta, hidden_cache)
             t = add("hidden affine backward (δW, δᵀx)", t)
-            dE, dC = layers.window_backward(dx, window_cache)
+            tables = layers.window_backward(dx, window_cache)
             t = add("scatter dx to rows (window_backward)", t)
-            grads = {"E": dE, "C": dC, "W": dW, "b": db, "U": dU, "c": dc}
+            grads = {**tables, "W": dW, "b": db, "U": dU, "c": dc}
             if global_norm is not None:
                 global_norm(grads)
                 t = add("gradient norm (optimizer.step's check)", t)
@@ -315,6 +321,7 @@ def measure_tag_model(args) -> dict:
     The CoNLL files' sentences are encoded into windows first (not timed); then log p for every
     token and the decoded tags, as predict() makes them, best of a few runs.
     """
+    from windowner.data import tags
     from windowner.data.conll import read_conll
     from windowner.features.windows import encode
     from windowner.model_file import load_model
@@ -322,12 +329,12 @@ def measure_tag_model(args) -> dict:
 
     model = load_model(args.model)
     sentences = [s.tokens for path in args.conll for s in read_conll(path).sentences]
-    windows = encode(sentences, model.vocabulary, model.network.window)
+    windows = encode(sentences, model.vocabulary, model.network.window, model.features)
     tokens = len(windows)
-    transition, start = decoding.allowed_transitions(model.tags)
+    transition, start = tags.allowed_transitions(model.tags)
 
     def forward():
-        return model.network.log_probs(windows.words, windows.casing)
+        return model.network.log_probs(windows.ids)
 
     log_p = forward()
     if hasattr(decoding, "viterbi_batch"):

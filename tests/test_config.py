@@ -119,6 +119,7 @@ INVALID = {
     "training.clip_norm": st.floats(max_value=-1e-9),
     "training.dropout_x": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
     "training.dropout_h": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
+    "training.objective": NOT_A_NAME,
     "training.word_dropout": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
     "training.on_nonfinite": NOT_A_NAME,
     "training.seed": st.integers(max_value=-1),

@@ -15,11 +15,15 @@ MODULES = {
     "sentence": "windowner.model.sentence",
     "decoding": "windowner.tagging.decoding",
     "sgd": "windowner.training.sgd",
+    "tags": "windowner.data.tags",
+    "features.windows": "windowner.features.windows",
 }
 
 
 def resolve(dotted: str) -> bool:
     head, *rest = dotted.split(".")
+    if f"{head}.{rest[0]}" in MODULES if rest else False:  # a package-qualified module
+        head, rest = f"{head}.{rest[0]}", rest[1:]
     if head in MODULES:
         target = importlib.import_module(MODULES[head])
     else:  # a class of the activations or network modules, e.g. GLU.backward

@@ -235,6 +235,12 @@ class TrainingConfig:
     )
     dropout_x: float = setting(0.0, "Dropout rate on the window vector x.", _between(0, 1))
     dropout_h: float = setting(0.0, "Dropout rate on the hidden layer h.", _between(0, 1))
+    objective: str = setting(
+        "window",
+        "window (each window's own loss, the lecture's) or sentence (Collobert's sentence-level "
+        "likelihood: learned transitions, Viterbi over s + A).",
+        _choice("windowner.model.network", "OBJECTIVES"),
+    )
     with_dev: bool = setting(
         False,
         "Train on train + dev for exactly `epochs` epochs and keep the last (use the epoch count "

@@ -27,7 +27,13 @@ from windowner.features.vocabulary import Vocabulary
 from windowner.features.windows import Features
 from windowner.model.activations import get_activation
 from windowner.model.ensemble import Ensemble
-from windowner.model.network import OPTIONAL_PARAMS, PARAM_NAMES, WindowNetwork
+from windowner.model.network import (
+    FEATURE_TABLES,
+    OPTIONAL_PARAMS,
+    PARAM_NAMES,
+    TRANSITIONS,
+    WindowNetwork,
+)
 from windowner.model_file_checks import check_arrays, check_metadata, parse_json, read_members
 
 FORMAT = "windowner-model"
@@ -153,6 +159,9 @@ def model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
     networks = [WindowNetwork(members[i], activation, head, features.slots) for i in range(count)]
     for network in networks:
         problem = _shape_problem(network, features, len(words), len(metadata["tags"]))
+        if not problem and network.objective != metadata.get("objective", "window"):
+            problem = f"its metadata says objective {metadata.get('objective', 'window')!r}"
+            problem += " but its arrays are those of the " + network.objective + " objective"
         if problem:
             raise bad(problem)
     network = networks[0] if count == 1 else Ensemble(networks)
@@ -180,15 +189,13 @@ def _member_param(name: str) -> tuple[int, str] | None:
 def _shape_problem(network: WindowNetwork, features: Features, words: int, tags: int):
     """The arrays must fit together, whatever the metadata claims: E (V, d), C (K, k), the
     feature tables the features name with the rows their strings need, W (H', n·D₀) with n odd,
-    b (H',), U (T, H) with H' = H (2H gated), c (T,)."""
+    b (H',), U (T, H) with H' = H (2H gated), c (T,), and for the sentence objective
+    A (T, T) and a0 (T,)."""
     params, gated = network.params, network.activation.gated
     E, C, W, b, U, c = (params[n] for n in PARAM_NAMES)
-    if (
-        any(params[n].ndim != 2 for n in params if n not in ("b", "c"))
-        or b.ndim != 1
-        or c.ndim != 1
-    ):
-        return "E, C, W, U and the feature tables must be matrices, b and c vectors"
+    vectors = ("b", "c", "a0")
+    if any(params[n].ndim != (1 if n in vectors else 2) for n in params):
+        return "E, C, W, U, A and the feature tables must be matrices, b, c and a0 vectors"
     if E.shape[0] != words:
         return f"{words} vocabulary words for {E.shape[0]} embedding rows"
     if C.shape[0] != len(CASING_CLASSES):
@@ -196,7 +203,12 @@ def _shape_problem(network: WindowNetwork, features: Features, words: int, tags:
     needed = features.subwords.rows()
     if features.document:
         needed["D"] = len(DOCUMENT_CLASSES)
-    tables = {n for n in params if n in OPTIONAL_PARAMS}
+    transitions = [n for n in TRANSITIONS if n in params]
+    if transitions and (
+        len(transitions) < 2 or params["A"].shape != (tags, tags) or params["a0"].shape != (tags,)
+    ):
+        return f"the transitions A and a0 must be ({tags}, {tags}) and ({tags},) for {tags} tags"
+    tables = {n for n in params if n in FEATURE_TABLES}
     if tables != set(needed):
         return f"feature tables {sorted(tables)} where its features need {sorted(needed)}"
     for name, rows in needed.items():

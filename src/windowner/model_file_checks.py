@@ -24,7 +24,7 @@ from numpy.lib import format as npy
 from windowner.data.tags import SCHEMES, parse_tag
 from windowner.features.vocabulary import SPECIALS, check_lookup
 from windowner.model.activations import get_activation, hyperparameters
-from windowner.model.network import HEADS, OPTIONAL_PARAMS, PARAM_NAMES
+from windowner.model.network import HEADS, OBJECTIVES, OPTIONAL_PARAMS, PARAM_NAMES
 from windowner.tagging.decoding import DECODERS
 
 # A deflated member may inflate this many times its compressed size, plus a small allowance:
@@ -276,6 +276,7 @@ METADATA: dict[str, tuple[bool, Callable[[Any, Mapping], None]]] = {
     "activation": (True, _activation),
     "head": (False, _one_of(HEADS)),
     "features": (False, _features),
+    "objective": (False, _one_of(OBJECTIVES)),
     "ensemble": (False, _ensemble_size),
     "decode": (False, _one_of(DECODERS)),
     "shapes": (True, _shapes),

@@ -88,6 +88,7 @@ def test_command_prints_one_json_record_per_case():
     assert [(r["activation"], r["head"], r["variant"]) for r in records] == [
         ("swiglu", "sigmoid", "plain"),
         ("swiglu", "sigmoid", "dropout+l2"),
+        ("swiglu", "-", "sentence"),  # the sentence objective, once per activation
     ]
     assert all(r["passed"] and r["beta"] == 1.0 for r in records)
     assert set(records[0]["max_rel_error"]) >= {"W[gate]", "b[value]", "E", "C", "activation"}
@@ -95,6 +96,34 @@ def test_command_prints_one_json_record_per_case():
 
 def test_check_all_covers_every_activation_head_and_variant():
     results = check_all(["relu", "glu"], HEADS, leak=0.3, beta=2.0)
-    assert len(results) == 2 * len(HEADS) * len(VARIANTS)
+    assert len(results) == 2 * len(HEADS) * len(VARIANTS) + 2  # + the sentence objective
     assert {r.activation: r.hyperparameters for r in results} == {"relu": {}, "glu": {}}
     assert all(r.passed for r in results)
+
+
+def test_the_sentence_objective_through_the_network_is_right():
+    """Transitions A, start scores a0 and every network parameter under the sentence-level
+    likelihood, on IOB2 gold paths over four sentences."""
+    errors = check_case("tanh", "softmax", objective="sentence")
+    assert {"A", "a0", "E", "P", "W", "U"} <= set(errors)
+    assert max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("bug", ["transitions_unscaled", "scores_unscaled"])
+def test_planted_bugs_in_the_sentence_objective_are_caught(monkeypatch, bug):
+    """The per-token scaling the network applies to sentence_loss's gradients must be applied to
+    each of them: forgetting it on dA or on ds breaks the check."""
+    import windowner.model.network as network_module
+
+    real = network_module.sentence_loss
+
+    def broken(s, lengths, y, A, a0, allowed_A, allowed_a0):
+        J, ds, dA, da0 = real(s, lengths, y, A, a0, allowed_A, allowed_a0)
+        factor = len(s) / len(lengths)  # undoes the network's 1/L scaling of one gradient
+        if bug == "transitions_unscaled":
+            return J, ds, dA * factor, da0
+        return J, ds * factor, dA, da0
+
+    monkeypatch.setattr(network_module, "sentence_loss", broken)
+    errors = check_case("tanh", "softmax", objective="sentence")
+    assert max(errors.values()) > 1e-3, errors

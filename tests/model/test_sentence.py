@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
+from windowner.data.tags import allowed_transitions
 from windowner.model import sentence
 from windowner.model.gradcheck import check_sentence_loss
 from windowner.model.numerics import logsumexp
@@ -17,7 +18,7 @@ from windowner.model.sentence import (
     sentence_loss,
     transition_scores,
 )
-from windowner.tagging.decoding import allowed_transitions, viterbi_batch
+from windowner.tagging.decoding import viterbi_batch
 
 TAGS = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
 ALLOWED_A, ALLOWED_A0 = allowed_transitions(TAGS)

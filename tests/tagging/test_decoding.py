@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from windowner.data.tags import parse_tag
-from windowner.tagging.decoding import allowed_transitions, greedy, viterbi, viterbi_batch
+from windowner.data.tags import allowed_transitions, parse_tag
+from windowner.tagging.decoding import greedy, viterbi, viterbi_batch
 
 TAGS = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
 

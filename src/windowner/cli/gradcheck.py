@@ -13,7 +13,7 @@ app = make_app("Check every backward pass against centred numerical differences 
 
 COLUMNS = (
     *("E", "C", "P", "S", "K", "D", "W", "b"),
-    *("W[value]", "W[gate]", "b[value]", "b[gate]", "U", "c"),
+    *("W[value]", "W[gate]", "b[value]", "b[gate]", "U", "c", "A", "a0"),
 )
 
 
@@ -32,7 +32,8 @@ def main(
     exceeds 1e-6. Covers W, b, U, c, the gate weights of gated units, the embedding rows (a word
     repeated in the batch), casing rows and the feature tables (prefixes P, suffixes S, shapes K,
     document context D), plus each activation against its own forward; each
-    (activation, head) plain and with dropout on x and h plus L2 weight decay."""
+    (activation, head) plain and with dropout on x and h plus L2 weight decay, and each
+    activation under the sentence objective (transitions A, start scores a0)."""
     with user_errors():
         from windowner.errors import UserError
         from windowner.model.activations import ACTIVATIONS

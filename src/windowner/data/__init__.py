@@ -1,4 +1,4 @@
 """Data in: CoNLL files, `datasets` sources, tag schemes, the tokenizer, raw text input.
 
-May import: errors; datasets, huggingface_hub, pyarrow (sources.py, when a table is read).
+May import: errors; numpy, datasets, huggingface_hub, pyarrow (sources.py, when a table is read).
 """

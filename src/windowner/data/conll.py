@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from windowner.data.tags import (
@@ -38,7 +38,9 @@ class Sentence:
 
     tokens: tuple[str, ...]
     tags: tuple[str, ...]
-    document: int = 0  # index of its document in the file (-DOCSTART- lines separate them)
+    # Which document of its file it is in (-DOCSTART- lines separate them): where it stands, not
+    # what it says, so two sentences of the same tokens and tags are equal wherever they stand.
+    document: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)

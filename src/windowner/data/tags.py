@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
+import numpy as np
+
 OUTSIDE = "O"
 
 # The prefixes each scheme writes. IO's "I" is the bare type itself (`PER`, or `I-PER`).
@@ -279,3 +281,21 @@ def to_iob2(tags: Sequence[str], source: str | None = None) -> list[str]:
 def to_iob1(tags: Sequence[str], source: str | None = None) -> list[str]:
     """The same chunks in IOB1: B- only where a chunk follows one of its own type."""
     return convert(tags, "iob1", source)
+
+
+def allowed_transitions(tags: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """IOB2 constraints as additive scores: 0 where allowed, −inf where not.
+
+    Shapes: -> transition (T, T) indexed [previous, next], start (T,).
+    """
+    parsed = [parse_tag(tag) for tag in tags]
+
+    def can_follow(previous: tuple[str, str] | None, nxt: tuple[str, str]) -> bool:
+        prefix, label = nxt
+        return prefix != "I" or (
+            previous is not None and previous[0] != "O" and previous[1] == label
+        )
+
+    transition = np.array([[0.0 if can_follow(p, n) else -np.inf for n in parsed] for p in parsed])
+    start = np.array([0.0 if can_follow(None, n) else -np.inf for n in parsed])
+    return transition, start

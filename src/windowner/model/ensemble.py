@@ -51,12 +51,18 @@ class Ensemble:
     def params(self) -> dict[str, np.ndarray]:
         return self.members[0].params
 
-    def log_probs(self, ids: np.ndarray, batch: int = 8192) -> np.ndarray:
-        """Shapes: (N, n, m) ids -> (N, T) log of the members' mean probabilities.
+    @property
+    def objective(self) -> str:
+        return self.members[0].objective
+
+    def log_probs(self, ids: np.ndarray, batch: int = 8192, lengths=None, allowed=None):
+        """Shapes: (N, n, m) ids -> (N, T) log of the members' mean probabilities (token
+        marginals for members of the sentence objective, which need `lengths` and `allowed` as
+        WindowNetwork.log_probs does).
 
         Math: log (1/M) Σₘ exp(ℓₘ) = max ℓ + log Σₘ exp(ℓₘ − max ℓ) − log M, per entry, so that
         no member's tiny probability underflows the sum.
         """
-        each = np.stack([member.log_probs(ids, batch) for member in self.members])
+        each = np.stack([m.log_probs(ids, batch, lengths, allowed) for m in self.members])
         top = each.max(axis=0)
         return top + np.log(np.exp(each - top).sum(axis=0)) - np.log(len(self.members))

@@ -66,9 +66,12 @@ def check_network(
     y: np.ndarray,
     dropout: tuple[float, float] = (0.0, 0.0),
     weight_decay: float = 0.0,
+    sentences: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, float]:
     """Largest relative error of every parameter's analytic gradient, the network in float64.
 
+    `sentences` (lengths (S,), IOB2 masks) checks the sentence objective (network.sentence_loss,
+    transitions A and a0 included) instead of the window objective on its head.
     Shapes: ids (N, n, m) as network.loss takes them. Only rows of E, C and the feature tables
     that the batch uses are perturbed (every other row's gradient is
     exactly zero both ways); a sparse analytic gradient is made dense for the comparison.
@@ -80,7 +83,10 @@ def check_network(
 
     def objective():
         masks = Dropout(*dropout, np.random.default_rng(DROPOUT_SEED)) if any(dropout) else None
-        J, grads = network.loss(ids, y, masks)
+        if sentences is None:
+            J, grads = network.loss(ids, y, masks)
+        else:
+            J, grads = network.sentence_loss(ids, y, *sentences, masks)
         if weight_decay:
             penalty, penalty_grads = l2_penalty(network.params, weight_decay)
             J += penalty
@@ -150,6 +156,7 @@ def check_case(
     seed: int = 0,
     dropout: tuple[float, float] = (0.0, 0.0),
     weight_decay: float = 0.0,
+    objective: str = "window",
     **activation_params,
 ):
     """The full check of one (activation, head): every parameter's gradient, and the activation.
@@ -163,10 +170,17 @@ def check_case(
     rng = np.random.default_rng(seed)
     activation = get_activation(activation_name, **activation_params)
     for _ in range(100):  # redraw until no pre-activation sits near a kink
-        network, batch = _small_case(activation, head, rng)
+        network, batch = _small_case(activation, head, rng, objective)
         if activation.name not in KINKED or _min_abs_z(network, batch) > KINK_MARGIN:
             break
-    errors = check_network(network, *batch, dropout=dropout, weight_decay=weight_decay)
+    ids, y = batch
+    sentences = None
+    if objective == "sentence":
+        sentences = (SENTENCE_LENGTHS, _iob2_masks())
+        y = SENTENCE_TAGS
+    errors = check_network(
+        network, ids, y, dropout=dropout, weight_decay=weight_decay, sentences=sentences
+    )
     errors["activation"] = check_activation(activation, rng)
     return errors
 
@@ -175,7 +189,27 @@ def check_case(
 _SMALL_TABLES = {"P": (2, 10, 2), "S": (2, 10, 2), "K": (1, 6, 2), "D": (1, 6, 3)}
 
 
-def _small_case(activation: Activation, head: str, rng: np.random.Generator):
+# The sentence objective's check: 4 sentences over the 7 windows, gold paths IOB2 allows over
+# the tags O, B-X, I-X, B-Y, I-Y (a sentence of one token, an entity of two, one of each type).
+SENTENCE_LENGTHS = np.array([3, 1, 2, 1])
+SENTENCE_TAGS = np.array([1, 2, 0, 3, 0, 3, 1])
+
+
+def _iob2_masks() -> tuple[np.ndarray, np.ndarray]:
+    """The 0/−inf masks of O, B-X, I-X, B-Y, I-Y (data.tags.allowed_transitions makes them for
+    any tag set; model/ may not import it): I-k only after B-k or I-k, never first."""
+    allowed = np.zeros((5, 5))
+    start = np.zeros(5)
+    for inside, begin in ((2, 1), (4, 3)):
+        allowed[:, inside] = -np.inf
+        allowed[[begin, inside], inside] = 0.0
+        start[inside] = -np.inf
+    return allowed, start
+
+
+def _small_case(
+    activation: Activation, head: str, rng: np.random.Generator, objective: str = "window"
+):
     vocab, tags, n = 12, 5, 7
     E = rng.normal(0.0, 1.0, (vocab, 4))
     slots = ("E", "C", *(name for name, (k, _, _) in _SMALL_TABLES.items() for _ in range(k)))
@@ -191,10 +225,12 @@ def _small_case(activation: Activation, head: str, rng: np.random.Generator):
         head=head,
         slots=slots,
         tables={name: (rows, width) for name, (_, rows, width) in _SMALL_TABLES.items()},
+        objective=objective,
     )
     network = network.astype(np.float64)
-    # Biases start at zero; give them values so that their gradients are checked off zero.
-    for name in ("b", "c"):
+    # Biases and transitions start at zero; give them values so that their gradients are
+    # checked off zero.
+    for name in ("b", "c", *(("A", "a0") if objective == "sentence" else ())):
         network.params[name] = rng.normal(0.0, 0.5, network.params[name].shape)
     rows = {"E": vocab, "C": 9, **{name: r for name, (_, r, _) in _SMALL_TABLES.items()}}
     ids = np.stack([rng.integers(0, rows[slot], (n, 5)) for slot in slots], axis=2)
@@ -216,7 +252,9 @@ def _min_abs_z(network: WindowNetwork, batch) -> float:
 TOLERANCE = 1e-6  # the largest relative error a correct backward may show
 # Each (activation, head) is checked as trained by default, and again with dropout on x and h
 # and L2 weight decay, the training-time terms that change the gradients.
+# The sentence objective, which does not use the head, is checked once per activation.
 VARIANTS = {"plain": ((0.0, 0.0), 0.0), "dropout+l2": ((0.25, 0.25), 0.01)}
+SENTENCE_VARIANT = "sentence"
 
 
 @dataclass(frozen=True)
@@ -239,10 +277,15 @@ class CaseResult:
 
 
 def check_all(
-    activations: Sequence[str], heads: Sequence[str], seed: int = 0, **given: float
+    activations: Sequence[str],
+    heads: Sequence[str],
+    seed: int = 0,
+    sentence: bool = True,
+    **given: float,
 ) -> list[CaseResult]:
-    """check_case for every activation × head × VARIANTS, with those of the `given`
-    hyperparameters (leak, beta) that each activation takes."""
+    """check_case for every activation × head × VARIANTS, and (with `sentence`) the sentence
+    objective once per activation, with those of the `given` hyperparameters (leak, beta) that
+    each activation takes."""
     results = []
     for name in activations:
         hyper = {k: given.get(k, default) for k, default in hyperparameters(name).items()}
@@ -250,6 +293,9 @@ def check_all(
             for variant, (dropout, weight_decay) in VARIANTS.items():
                 errors = check_case(name, head, seed, dropout, weight_decay, **hyper)
                 results.append(CaseResult(name, head, variant, hyper, errors))
+        if sentence:
+            errors = check_case(name, "softmax", seed, objective="sentence", **hyper)
+            results.append(CaseResult(name, "-", SENTENCE_VARIANT, hyper, errors))
     return results
 
 

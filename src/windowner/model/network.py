@@ -30,11 +30,16 @@ from windowner.model.losses import (
     sigmoid_cross_entropy,
     softmax_cross_entropy,
 )
+from windowner.model.sentence import initial_transitions, marginals, sentence_loss
 
 PARAM_NAMES = ("E", "C", "W", "b", "U", "c")  # every model has these
 FEATURE_TABLES = ("P", "S", "K", "D")  # prefixes, suffixes, shapes, document context
-OPTIONAL_PARAMS = FEATURE_TABLES
+TRANSITIONS = ("A", "a0")  # the sentence objective's transition and start scores
+OPTIONAL_PARAMS = FEATURE_TABLES + TRANSITIONS
 HEADS = ("softmax", "sigmoid")
+# window: each window's own loss on its head (the lecture's); sentence: Collobert's
+# sentence-level log-likelihood of the whole tag path (model/sentence.py), on s + A.
+OBJECTIVES = ("window", "sentence")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class WindowNetwork:
     tables P, S, K, D (rows, width), W (H', n·D₀), b (H',), U (T, H), c (T,); n = 2·window + 1
     positions, D₀ = the widths of a position's slots summed, H' = H (2H for gated units).
     `slots` names the table each slot of a position reads, ("E", "C") without other features.
+    With the sentence objective (params A (T, T) and a0 (T,) present), s are a path's token
+    scores and the head is not used.
     """
 
     def __init__(
@@ -82,6 +89,7 @@ class WindowNetwork:
         head: str = "softmax",
         slots: tuple[str, ...] = ("E", "C"),
         tables: dict[str, tuple[int, int]] | None = None,
+        objective: str = "window",
     ) -> WindowNetwork:
         """Glorot-uniform W and U, zero biases, casing and feature vectors on the word vectors'
         scale. `tables` gives each feature table's (rows, width), P, S, K, D as `slots` has them.
@@ -107,7 +115,13 @@ class WindowNetwork:
         }
         for name, shape in tables.items():  # drawn after the rest: old seeds keep their W, U
             params[name] = rng.normal(0.0, sigma, size=shape).astype(np.float32)
+        if objective == "sentence":
+            params["A"], params["a0"] = initial_transitions(n_tags)
         return cls(params, activation, head, slots)
+
+    @property
+    def objective(self) -> str:
+        return "sentence" if "A" in self.params else "window"
 
     @property
     def position_width(self) -> int:
@@ -171,14 +185,68 @@ class WindowNetwork:
         tables = window_backward(dx, window_cache)
         return {**tables, "W": dW, "b": db, "U": dU, "c": dc}
 
-    def log_probs(self, ids: np.ndarray, batch: int = 8192):
-        """Shapes: (N, n, m) ids -> (N, T), a block of `batch` windows at a time: log
-        softmax(s) for the softmax head, log σ(s_c) for each output of the sigmoid head."""
-        normalise = log_softmax if self.head == "softmax" else log_sigmoid
-        blocks = [normalise(self.forward(ids[i : i + batch])[0]) for i in range(0, len(ids), batch)]
+    def sentence_loss(
+        self,
+        ids: np.ndarray,
+        y: np.ndarray,
+        lengths: np.ndarray,
+        allowed: tuple[np.ndarray, np.ndarray],
+        dropout: Dropout | None = None,
+    ):
+        """The sentence objective on a batch of whole sentences, and every gradient.
+
+        Shapes: ids (L, n, m) the windows of S sentences one after another, y (L,) tag ids,
+        lengths (S,), allowed (T, T) and (T,) the IOB2 masks (0/−inf) -> J, grads keyed like
+        params, dA and da0 included.
+        Math: J = (1/L) Σ_sentences [logZ − score(y)], a sum over sentences per token, so that
+        a step size means what it means for the window objective; ds, dA, da0 are
+        model/sentence.py's scaled alike, and ds then goes back through the network as the
+        window objective's does.
+        """
+        s, cache = self.forward(ids, dropout)
+        p = self.params
+        J, ds, dA, da0 = sentence_loss(s, lengths, y, p["A"], p["a0"], *allowed)
+        per_token = len(lengths) / len(ids)  # sentence_loss's 1/S, made 1/L
+        ds *= per_token
+        grads = self.backward(ds, cache)
+        grads["A"], grads["a0"] = dA * per_token, da0 * per_token
+        return J * per_token, grads
+
+    def scores(self, ids: np.ndarray, batch: int = 8192) -> np.ndarray:
+        """Shapes: (N, n, m) ids -> s (N, T), a block of `batch` windows at a time."""
+        blocks = [self.forward(ids[i : i + batch])[0] for i in range(0, len(ids), batch)]
         if not blocks:
             return np.zeros((0, self.params["U"].shape[0]), np.float32)
         return np.concatenate(blocks)
+
+    def log_probs(
+        self,
+        ids: np.ndarray,
+        batch: int = 8192,
+        lengths: np.ndarray | None = None,
+        allowed: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
+        """Shapes: (N, n, m) ids -> (N, T): log softmax(s) for the softmax head, log σ(s_c)
+        for each output of the sigmoid head; with the sentence objective, the log of each
+        token's marginal p(yₜ = c | sentence) under s + A, which needs the sentences' lengths
+        (S,) and the IOB2 masks."""
+        return self.normalise(self.scores(ids, batch), lengths, allowed)
+
+    def normalise(
+        self,
+        s: np.ndarray,
+        lengths: np.ndarray | None = None,
+        allowed: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """log_probs from scores already computed: shapes s (N, T) -> (N, T)."""
+        if self.objective == "sentence":
+            if lengths is None or allowed is None:
+                raise ValueError("the sentence objective's probabilities need lengths and masks")
+            transition = self.params["A"] + allowed[0]
+            start = self.params["a0"] + allowed[1]
+            with np.errstate(divide="ignore"):  # a forbidden tag's marginal is exactly 0
+                return np.log(marginals(s, lengths, transition, start))
+        return log_softmax(s) if self.head == "softmax" else log_sigmoid(s)
 
     def astype(self, dtype) -> WindowNetwork:
         """A copy with every parameter in `dtype` (float64 for gradient checks)."""

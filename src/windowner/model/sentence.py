@@ -7,7 +7,7 @@ paths instead: a path y of an n-token sentence gets
 
 with learned transition scores A (T, T) [previous, next] and start scores a0 (T,), and
 J = logZ − score(y), logZ = log Σ_y′ exp(score(y′)) over every path. The IOB2 constraints enter as
-additive 0/−inf masks (tagging.decoding.allowed_transitions) on A and a0, so a forbidden path has
+additive 0/−inf masks (tagging.tags.allowed_transitions) on A and a0, so a forbidden path has
 probability exactly 0 in training, as it has in decoding.
 
 Sentences are laid one after another (L rows for S sentences, `lengths` summing to L) and every

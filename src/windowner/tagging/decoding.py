@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from windowner.data.tags import parse_tag
-
 DECODERS = ("greedy", "viterbi")
 
 
@@ -25,24 +23,6 @@ def check_decoder(name: str) -> str:
 def greedy(log_p: np.ndarray) -> np.ndarray:
     """Shapes: log_p (n, T) -> tag ids (n,)."""
     return log_p.argmax(axis=1)
-
-
-def allowed_transitions(tags: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """IOB2 constraints as additive scores: 0 where allowed, −inf where not.
-
-    Shapes: -> transition (T, T) indexed [previous, next], start (T,).
-    """
-    parsed = [parse_tag(tag) for tag in tags]
-
-    def can_follow(previous: tuple[str, str] | None, nxt: tuple[str, str]) -> bool:
-        prefix, label = nxt
-        return prefix != "I" or (
-            previous is not None and previous[0] != "O" and previous[1] == label
-        )
-
-    transition = np.array([[0.0 if can_follow(p, n) else -np.inf for n in parsed] for p in parsed])
-    start = np.array([0.0 if can_follow(None, n) else -np.inf for n in parsed])
-    return transition, start
 
 
 def viterbi(log_p: np.ndarray, transition: np.ndarray, start: np.ndarray) -> np.ndarray:

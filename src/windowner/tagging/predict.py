@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from windowner.data.tags import parse_tag
+from windowner.data.tags import allowed_transitions, parse_tag
 from windowner.errors import UserError
 from windowner.features.windows import encode
+from windowner.model.network import WindowNetwork
 from windowner.model_file import Model
-from windowner.tagging.decoding import allowed_transitions, check_decoder, greedy, viterbi_batch
+from windowner.tagging.decoding import check_decoder, greedy, viterbi_batch
 
 DEFAULT_DECODE = "viterbi"
 
@@ -43,16 +44,28 @@ def predict(
     if not sentences:
         return []
     windows = encode(sentences, model.vocabulary, model.network.window, model.features, documents)
-    log_p = model.network.log_probs(windows.ids)
-    per_sentence = np.split(log_p, np.cumsum(windows.lengths)[:-1])
-    if model.metadata.get("only_type"):
-        return [_binary(part, model.metadata["only_type"]) for part in per_sentence]
+    network, lengths = model.network, windows.lengths
+    only_type = model.metadata.get("only_type")
+    allowed = None if only_type else allowed_transitions(model.tags)
+    crf = isinstance(network, WindowNetwork) and network.objective == "sentence"
+    if crf:
+        s = network.scores(windows.ids)
+        log_p = network.normalise(s, lengths, allowed)
+    else:
+        log_p = network.log_probs(windows.ids, lengths=lengths, allowed=allowed)
+    per_sentence = np.split(log_p, np.cumsum(lengths)[:-1])
+    if only_type:
+        return [_binary(part, only_type) for part in per_sentence]
     if decode == "greedy":
         paths = [greedy(part) for part in per_sentence]
     else:
-        transition, start = allowed_transitions(model.tags)
-        ids = viterbi_batch(log_p, windows.lengths, transition, start)
-        paths = np.split(ids, np.cumsum(windows.lengths)[:-1])
+        if crf:  # the path the sentence objective scores best: Viterbi over s + A, not log p
+            transition = network.params["A"] + allowed[0]
+            start = network.params["a0"] + allowed[1]
+            ids = viterbi_batch(s, lengths, transition, start)
+        else:
+            ids = viterbi_batch(log_p, lengths, *allowed)
+        paths = np.split(ids, np.cumsum(lengths)[:-1])
     names = model.tags
     return [
         Prediction([names[i] for i in path], np.exp(part[np.arange(len(path)), path]))

@@ -28,6 +28,9 @@ def new_model(
     """The untrained model `config` describes, with its vocabulary built from `train`."""
     m, v = config.model, config.vectors
     only_type = m.only_type
+    objective = config.training.objective
+    if only_type and objective == "sentence":
+        raise UserError("--only-type trains one binary σ(s) score: it takes the window objective")
     if only_type and m.head != "sigmoid":
         raise UserError("--only-type needs --head sigmoid: it trains the lecture's σ(s) score")
     if only_type and only_type not in train.entity_counts():
@@ -66,11 +69,13 @@ def new_model(
         head=m.head,
         slots=features.slots,
         tables=tables,
+        objective=objective,
     )
     paths = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test}
     metadata = {
         "config": config.to_dict(),
         "decode": m.decode,
+        "objective": objective,
         "scheme": train.scheme,
         "seed": config.training.seed,
         "data_sha256": data_hashes(paths),

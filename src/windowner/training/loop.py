@@ -10,6 +10,7 @@ epoch's shuffled order, and nothing else influences a step.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import math
 import signal
@@ -30,6 +31,7 @@ from windowner.features.vocabulary import UNK_ID
 from windowner.features.windows import Windows
 from windowner.model.network import Dropout
 from windowner.model_file import Model, save_model
+from windowner.training.batches import Batch, sentence_batches, window_batches
 from windowner.training.checkpoint import TrainingState, save_checkpoint
 from windowner.training.run_folder import (
     BEST_FILE,
@@ -79,10 +81,31 @@ class Run:
     schedule: Schedule
     rng: np.random.Generator
     rare: np.ndarray | None = None  # (V,) bool: E's rows word dropout may hide (seen once)
+    allowed: tuple[np.ndarray, np.ndarray] | None = None  # IOB2 masks: the sentence objective's
 
     @property
+    def sentence_objective(self) -> bool:
+        return self.config.training.objective == "sentence"
+
+    @property
+    def units(self) -> int:
+        """What an epoch shuffles: windows, or sentences for the sentence objective."""
+        return len(self.windows.lengths) if self.sentence_objective else len(self.targets)
+
+    def batches(self, order: np.ndarray) -> list[Batch]:
+        size = self.config.training.batch_size
+        if self.sentence_objective:
+            return sentence_batches(order, self.windows.lengths, size)
+        return window_batches(order, size)
+
+    @functools.cached_property
     def steps_per_epoch(self) -> int:
-        return math.ceil(len(self.targets) / self.config.training.batch_size)
+        """Batches per epoch, as the schedules count them: for the sentence objective the count
+        of the corpus-order packing (a shuffled order packs to within a few batches of it)."""
+        size = self.config.training.batch_size
+        if self.sentence_objective:
+            return len(sentence_batches(np.arange(self.units), self.windows.lengths, size))
+        return math.ceil(len(self.targets) / size)
 
 
 def run_epochs(
@@ -102,7 +125,7 @@ def run_epochs(
         while state.epoch < config.training.epochs:
             epoch = state.epoch + 1
             if order is None:
-                order = run.rng.permutation(len(run.targets))
+                order = run.rng.permutation(run.units)
             snapshot = _snapshot(run, state)
             outcome = train_epoch(run, state, order, epoch, interrupted, progress)
             if outcome is Epoch.INTERRUPTED:  # mid-epoch: checkpoint where we are
@@ -137,35 +160,40 @@ def train_epoch(
     from tqdm import tqdm
 
     t, network = run.config.training, run.model.network
-    size = t.batch_size
     dropout = Dropout(t.dropout_x, t.dropout_h, run.rng) if t.dropout_x or t.dropout_h else None
-    starts = range(state.batch * size, len(order), size)
+    batches = run.batches(order)[state.batch :]
     # disable=None: tqdm draws only when stderr is a terminal, so logs and CI stay clean.
-    bar = tqdm(starts, desc=f"epoch {epoch}", unit="batch", disable=None if progress else True)
+    bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=None if progress else True)
     started, cpu_started = time.perf_counter(), time.process_time()
+    shown_loss = shown_tokens = 0.0  # the progress bar's running loss, over this call's batches
     # Overflow to inf or NaN is caught below as a non-finite loss; numpy's warnings would only
     # print noise above that clear message.
     with bar, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            for start in bar:
-                batch = order[start : start + size]
+            for batch in bar:
                 lr = state.lr_scale * run.schedule.at(
                     state.step, epoch, run.steps_per_epoch, t.epochs
                 )
-                ids = run.windows.ids[batch]  # a copy: word dropout may change it
+                ids = run.windows.ids[batch.rows]  # a copy: word dropout may change it
                 if t.word_dropout:
                     hide_words(ids[:, :, 0], run.rare, t.word_dropout, run.rng)
-                J, grads = network.loss(ids, run.targets[batch], dropout)
+                y = run.targets[batch.rows]
+                if batch.lengths is None:
+                    J, grads = network.loss(ids, y, dropout)
+                else:
+                    J, grads = network.sentence_loss(ids, y, batch.lengths, run.allowed, dropout)
                 if not math.isfinite(J):
                     return Epoch.NON_FINITE
                 norm = run.optimizer.step(network.params, grads, lr)
                 if not math.isfinite(norm):
                     return Epoch.NON_FINITE
-                state.loss_sum += J * len(batch)
+                state.loss_sum += J * len(batch.rows)
+                shown_loss += J * len(batch.rows)
+                shown_tokens += len(batch.rows)
                 state.batch += 1
                 state.step += 1
                 if state.batch % LOSS_SHOWN_EVERY == 0:
-                    bar.set_postfix(loss=f"{state.loss_sum / (state.batch * size):.4f}")
+                    bar.set_postfix(loss=f"{shown_loss / shown_tokens:.4f}")
                 if interrupted:
                     return Epoch.INTERRUPTED
         finally:
@@ -263,7 +291,7 @@ def _recover(run: Run, state: TrainingState, snapshot: dict, epoch: int, log) ->
     )
     state.lr_scale /= 2
     log(f"non-finite loss at {where}: restarting the epoch with α × {state.lr_scale:g}")
-    return run.rng.permutation(len(run.targets))
+    return run.rng.permutation(run.units)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import numpy as np
 
 from windowner.atomic import write_text
 from windowner.config import Config, load_config
+from windowner.data.tags import allowed_transitions
 from windowner.errors import UserError
 from windowner.features.vocabulary import SPECIALS
 from windowner.features.windows import encode
@@ -103,11 +104,25 @@ def prepare(config: Config, out: Path, log: Callable[[str], None], model: Model 
         t.momentum, t.weight_decay, t.clip_norm, ("E",) if config.vectors.freeze else ()
     )
     schedule = Schedule(t.schedule, t.lr, t.gamma, t.step_size, t.warmup_epochs)
-    y = targets(corpora.train, model.tags, m.head, m.only_type)
+    # The sentence objective scores paths of tag ids, as the softmax head's targets are.
+    head = "softmax" if t.objective == "sentence" else m.head
+    y = targets(corpora.train, model.tags, head, m.only_type)
     # Word dropout hides the words seen once in training (counted at window centres).
     centre = windows.words[:, config.model.window]
     rare = np.bincount(centre, minlength=len(model.vocabulary)) == 1
     rare[: len(SPECIALS)] = False  # <unk>, <s>, </s>
+    allowed = None if m.only_type else allowed_transitions(model.tags)
     return Run(
-        config, out, model, windows, y, corpora.dev, corpora.test, optimizer, schedule, rng, rare
+        config,
+        out,
+        model,
+        windows,
+        y,
+        corpora.dev,
+        corpora.test,
+        optimizer,
+        schedule,
+        rng,
+        rare,
+        allowed,
     )
