@@ -226,7 +226,7 @@ def measure_profile(args) -> dict:
     from windowner.data.conll import read_conll
     from windowner.features.windows import encode
     from windowner.model import layers
-    from windowner.model.losses import softmax_cross_entropy
+    from windowner.model.losses import sigmoid_cross_entropy, softmax_cross_entropy
     from windowner.model_file import load_model
     from windowner.training.sgd import sgd_step
 
@@ -246,6 +246,10 @@ def measure_profile(args) -> dict:
     )
     tag_id = {tag: i for i, tag in enumerate(model.tags)}
     y = np.fromiter((tag_id[t] for s in sentences for t in s.tags), np.int64)
+    head_loss = softmax_cross_entropy
+    if network.head == "sigmoid":  # one-vs-rest targets, as training/targets.py makes them
+        y = np.eye(len(model.tags), dtype=np.float32)[y]
+        head_loss = sigmoid_cross_entropy
     order = np.random.default_rng(0).permutation(len(y))
     batch = 32
     n_batches = min(args.batches, len(y) // batch)
@@ -273,8 +277,8 @@ def measure_profile(args) -> dict:
             t = add("activation forward", t)
             s, output_cache = layers.affine_forward(h, params["U"], params["c"])
             t = add("output affine forward (h Uᵀ)", t)
-            _, ds = softmax_cross_entropy(s, y_batch)
-            t = add("softmax + loss", t)
+            _, ds = head_loss(s, y_batch)
+            t = add(f"{network.head} + loss", t)
             dh, dU, dc = layers.affine_backward(ds, output_cache)
             t = add("output affine backward", t)
             delta = network.activation.backward(dh, activation_cache)

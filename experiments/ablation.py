@@ -37,29 +37,17 @@ PARALLEL = 2
 # name -> (what it measures, overrides of the default config)
 ROWS: dict[str, tuple[str, list[str]]] = {
     "default": ("the default config (configs/conll2003.toml)", []),
-    "softmax": ("softmax head instead of sigmoid", ["model.head=softmax"]),
-    "no-affixes": ("without prefix/suffix embeddings", ["model.affix_dim=0"]),
-    "no-shape": ("without the word-shape embedding", ["model.shape_dim=0"]),
+    "softmax": ("softmax head instead of the sigmoid score", ["model.head=softmax"]),
+    "sentence": ("sentence-level objective (Collobert's CRF)", ["training.objective=sentence"]),
+    "no-affixes": ("without prefix and suffix vectors", ["model.affix_dim=0"]),
     "no-document": ("without document context", ["model.document_dim=0"]),
+    "no-shape": ("without the word-shape vector", ["model.shape_dim=0"]),
     "no-word-dropout": ("without word dropout", ["training.word_dropout=0"]),
     "no-dropout": ("without dropout on x and h", ["training.dropout_x=0", "training.dropout_h=0"]),
-    "no-decay": ("constant learning rate", ["training.schedule=constant"]),
-    "sentence": ("sentence-level objective (CRF)", ["training.objective=sentence"]),
-    "baseline": (
-        "the previous default: softmax, no new features, no regularisation",
-        [
-            "model.head=softmax",
-            "model.affix_dim=0",
-            "model.shape_dim=0",
-            "model.document_dim=0",
-            "training.word_dropout=0",
-            "training.dropout_x=0",
-            "training.dropout_h=0",
-            "training.schedule=constant",
-            "training.epochs=20",
-        ],
-    ),
+    "no-decay": ("constant step size", ["training.schedule=constant"]),
 }
+# Rows whose best models are kept (model.npz): the ensembles and train + dev runs read them.
+KEEP_MODELS = {"default", "sentence"}
 
 
 def run_one(row: str, seed: int) -> dict:
@@ -87,7 +75,8 @@ def run_one(row: str, seed: int) -> dict:
             return {"row": row, "seed": seed, "error": done.stderr.strip().splitlines()[-1:]}
         (out / "seconds.txt").write_text(f"{time.perf_counter() - started:.1f}\n")
         for model_file in out.glob("*.npz"):
-            model_file.unlink()
+            if not (row in KEEP_MODELS and model_file.name == "model.npz"):
+                model_file.unlink()
     scores = json.loads(scores_file.read_text())
     seconds = out / "seconds.txt"
     result = {
@@ -141,6 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rows", nargs="*", help=f"rows to run (default: all of {', '.join(ROWS)})")
     parser.add_argument("--table", action="store_true", help="only rebuild the table")
+    parser.add_argument("--seeds", help="comma-separated seeds instead of 0,1,2 (e.g. 3,4)")
     parser.add_argument(
         "--explore",
         nargs="+",
@@ -159,7 +149,8 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown rows {', '.join(unknown)}; choose from {', '.join(ROWS)}")
     if not args.table:
-        jobs = [(row, seed) for row in (args.rows or ROWS) for seed in SEEDS]
+        seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else SEEDS
+        jobs = [(row, seed) for row in (args.rows or ROWS) for seed in seeds]
         with ThreadPoolExecutor(PARALLEL) as pool:
             list(pool.map(lambda job: run_one(*job), jobs))
     results = collect()

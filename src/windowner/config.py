@@ -175,7 +175,7 @@ class ModelConfig:
     leak: float = setting(0.01, "leaky_relu's slope for z < 0.", _hyperparameter("leak"))
     beta: float = setting(1.0, "β of swish and swiglu: z·σ(βz).", _hyperparameter("beta"))
     head: str = setting(
-        "softmax",
+        "sigmoid",
         "softmax (cross-entropy over tags) or sigmoid (σ(s_c) per tag, one-vs-rest).",
         _choice("windowner.model.network", "HEADS"),
     )
@@ -184,19 +184,19 @@ class ModelConfig:
     )
     casing_dim: int = setting(4, "Width of each position's learned casing vector.", _at_least(0))
     affix_dim: int = setting(
-        0, "Width of each prefix and suffix vector per position (0: no affixes).", _at_least(0)
+        8, "Width of each prefix and suffix vector per position (0: no affixes).", _at_least(0)
     )
     affix_max: int = setting(3, "Prefixes and suffixes of lengths 1 to this.", _at_least(1))
     affix_min_count: int = setting(
         2, "An affix or shape gets its own row from this many training tokens.", _at_least(1)
     )
     shape_dim: int = setting(
-        0,
+        4,
         "Width of the word-shape vector (Xxxx, X.X., dd-dd) per position (0: none).",
         _at_least(0),
     )
     document_dim: int = setting(
-        0,
+        4,
         "Width of the document-context vector per position: the word's casing elsewhere in its "
         "document (0: none).",
         _at_least(0),
@@ -210,18 +210,18 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    epochs: int = setting(20, "The most passes over the shuffled training windows.", _at_least(1))
+    epochs: int = setting(30, "The most passes over the shuffled training windows.", _at_least(1))
     patience: int = setting(
         5, "Stop after this many epochs without a better dev F1 (0: never).", _at_least(0)
     )
     lr: float = setting(0.2, "SGD step size α in θ ← θ − α∇θJ.", _greater_than_0)
     schedule: str = setting(
-        "constant",
+        "exponential",
         "Step size over time: constant, step, exponential or warmup_linear.",
         _choice("windowner.training.schedules", "SCHEDULES"),
     )
     gamma: float = setting(
-        0.5,
+        0.92,
         "Decay factor of the step and exponential schedules.",
         _between(0, 1, low_open=True, high_open=False),
     )
@@ -233,8 +233,8 @@ class TrainingConfig:
     clip_norm: float = setting(
         0.0, "Clip the gradient's global norm to this (0: never).", _at_least(0)
     )
-    dropout_x: float = setting(0.0, "Dropout rate on the window vector x.", _between(0, 1))
-    dropout_h: float = setting(0.0, "Dropout rate on the hidden layer h.", _between(0, 1))
+    dropout_x: float = setting(0.1, "Dropout rate on the window vector x.", _between(0, 1))
+    dropout_h: float = setting(0.3, "Dropout rate on the hidden layer h.", _between(0, 1))
     objective: str = setting(
         "window",
         "window (each window's own loss, the lecture's) or sentence (Collobert's sentence-level "
@@ -247,7 +247,7 @@ class TrainingConfig:
         "a dev-selected run chose); dev then selects nothing and its scores are on training data.",
     )
     word_dropout: float = setting(
-        0.0,
+        0.3,
         "Probability that a training word seen once is read as <unk> at a window position.",
         _between(0, 1),
     )
