@@ -3,6 +3,7 @@ by piece, with the output and the offsets of tagging it whole, in bounded memory
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import tracemalloc
@@ -33,7 +34,7 @@ def test_pieces_are_bounded_cut_at_whitespace_and_add_up_to_the_text():
         assert [start for start, _ in found] == [
             sum(len(p) for _, p in found[:i]) for i in range(len(found))
         ]
-        for (start, piece), (after, _) in zip(found, found[1:]):
+        for (start, piece), (after, _) in itertools.pairwise(found):
             assert 0 < len(piece) <= size
             # cut before a whitespace character, unless the piece had none to cut at
             assert whole[after].isspace() or not any(c.isspace() for c in piece[1:]), (case, start)
