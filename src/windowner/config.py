@@ -62,6 +62,17 @@ def _between(low: float, high: float, *, low_open: bool = False, high_open: bool
     return rule
 
 
+def _sized(low: int, high: int, why: str) -> Rule:
+    """An integer that sizes an array: in [low, high], the upper bound saying `why` (beyond it
+    the parameters could not exist in any machine's memory; 2e9 hidden units asked for TiBs)."""
+
+    def rule(v):
+        if not low <= v <= high:
+            raise _Expected(f"between {low:,} and {high:,} ({why})")
+
+    return rule
+
+
 def _greater_than_0(v):
     if not v > 0:
         raise _Expected("greater than 0")
@@ -166,9 +177,15 @@ class VectorsConfig:
 @dataclass(frozen=True)
 class ModelConfig:
     window: int = setting(
-        2, "Words each side of the centre: windows of 2·window + 1.", _at_least(1)
+        2,
+        "Words each side of the centre: windows of 2·window + 1.",
+        _sized(1, 20, "x holds (2·window + 1) × (d + casing_dim) numbers per window"),
     )
-    hidden: int = setting(300, "Hidden units H in z = Wx + b.", _at_least(1))
+    hidden: int = setting(
+        300,
+        "Hidden units H in z = Wx + b.",
+        _sized(1, 20_000, "W holds hidden × (2·window + 1) × (d + casing_dim) numbers"),
+    )
     activation: str = setting(
         "tanh", "f in h = f(z).", _choice("windowner.model.activations", "ACTIVATIONS")
     )
@@ -182,7 +199,11 @@ class ModelConfig:
     only_type: str = setting(
         "", "With head sigmoid: one binary decision, 'is the centre word TYPE?'."
     )
-    casing_dim: int = setting(4, "Width of each position's learned casing vector.", _at_least(0))
+    casing_dim: int = setting(
+        4,
+        "Width of each position's learned casing vector.",
+        _sized(0, 100, "every window position gets casing_dim more inputs to W"),
+    )
     decode: str = setting(
         "viterbi",
         "viterbi (IOB2-constrained best sequence) or greedy (argmax per token).",
@@ -196,7 +217,9 @@ class TrainingConfig:
     patience: int = setting(
         5, "Stop after this many epochs without a better dev F1 (0: never).", _at_least(0)
     )
-    lr: float = setting(0.2, "SGD step size α in θ ← θ − α∇θJ.", _greater_than_0)
+    lr: float = setting(
+        0.2, "SGD step size α in θ ← θ − α∇θJ.", _between(0, 100, low_open=True, high_open=False)
+    )
     schedule: str = setting(
         "constant",
         "Step size over time: constant, step, exponential or warmup_linear.",
