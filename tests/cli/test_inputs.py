@@ -45,6 +45,13 @@ def test_every_codec_that_is_not_text_is_refused_before_reading(tmp_path):
     assert refused >= 8  # base64, bz2, hex, quopri, rot13, uu, zlib, undefined, ...
 
 
+def test_a_codec_error_while_decoding_names_the_line(tmp_path):
+    (tmp_path / "in.txt").write_bytes(b"Paris\nx y\n")
+    with pytest.raises(UserError, match="not valid punycode text") as error:
+        list(TextReader(str(tmp_path / "in.txt"), "line", "punycode"))
+    assert error.value.line == 1
+
+
 @pytest.mark.parametrize("encoding", ["utf-7", "unicode_escape", "raw_unicode_escape"])
 def test_text_decoding_to_a_lone_surrogate_names_its_line(tmp_path, encoding):
     rng = random.Random(encoding)
@@ -65,8 +72,6 @@ def test_text_decoding_to_a_lone_surrogate_names_its_line(tmp_path, encoding):
 def test_encodings_and_a_malformed_dataset_through_ner_tag(model, tmp_path):
     cases = [
         ("Paris\n", ["--encoding", "rot13"], "--encoding 'rot13' is not a text encoding"),
-        ("Paris\n", ["--encoding", "undefined"], "--encoding 'undefined' cannot"),
-        ("Paris\nx\n", ["--encoding", "punycode"], "<stdin>:1: not valid punycode text"),
         ("ok\n+2AA-\n", ["--encoding", "utf-7"], "<stdin>:2: decodes (utf-7) to a lone surrogate"),
     ]
     for text, flags, message in cases:
