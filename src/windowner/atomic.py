@@ -34,11 +34,11 @@ from windowner.errors import UserError, writing
 
 # errno values that mean "this output cannot be written", as opposed to a bug.
 _WRITE_ERRORS = frozenset(
-    {
-        *(errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG),
-        *(errno.EIO, errno.EISDIR, errno.ENOTDIR, errno.ENXIO, errno.EINVAL),
-    }
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO}
 )
+# What writing into a device or a /proc file in place can raise besides (EINVAL: the kernel
+# accepts no such write there; ENXIO: no device behind the node).
+_IN_PLACE_ERRORS = _WRITE_ERRORS | {errno.EINVAL, errno.ENXIO}
 
 # Symbolic links followed before giving up, as the kernel's own limit (MAXSYMLINKS) is.
 _MAX_LINKS = 40
@@ -190,7 +190,7 @@ def _in_place(path: Path, named: Path, mode: str, encoding: str | None) -> Itera
         with os.fdopen(fd, mode, encoding=encoding, newline=None if "b" in mode else "") as f:
             yield f
     except OSError as error:  # while writing, or while closing (the last buffered bytes)
-        if error.errno in _WRITE_ERRORS:
+        if error.errno in _IN_PLACE_ERRORS:
             raise UserError(f"cannot write: {error.strerror}", named) from None
         raise
 

@@ -41,6 +41,7 @@ def test_an_output_that_is_an_input_by_any_name_is_refused_before_anything_is_re
         (["ner-tag", model, text, "-o", text], "is the input text"),
         (["ner-tag", model, text, "--output", files / "hard.txt"], "is the input text"),
         (["ner-tag", model, files / "hard.txt", "-o", files / "." / "in.txt"], "input text"),
+        (["ner-tag", model, "--dataset", text, "-o", files / "hard.txt"], "--dataset table"),
         (["ner-eval", model, gold, "--output", files / "gold-link.txt"], "is the gold data"),
         (["ner-eval", model, gold, "--html", files / ".." / files.name / "gold.txt"], "gold"),
         (["ner-eval", model, files / "gold-link.txt", "--html", model], "is the model"),
