@@ -30,6 +30,19 @@ NOT_RUN_HERE = {
         "the command of `make train`",
         ("Makefile", "ner-train --config configs/conll2003.toml --force"),
     ),
+    # The same commands on the same test.txt, with the suite's trained model.
+    "ner-eval runs/conll2003/model.npz data/conll2003/test.txt --json": (
+        "run on test.txt by the tests of ner-eval's scores",
+        ("tests/cli/test_commands.py", 'conll_dir / "test.txt", "--json"'),
+    ),
+    "ner-eval runs/conll2003/model.npz data/conll2003/test.txt --errors": (
+        "run on test.txt by the tests of --errors",
+        ("tests/evaluation/test_errors.py", 'CONLL / "test.txt", "--errors"'),
+    ),
+    "ner-eval runs/conll2003/model.npz data/conll2003/test.txt --errors --json": (
+        "run on test.txt by the tests of --errors (flags in the other order)",
+        ("tests/evaluation/test_errors.py", 'CONLL / "test.txt", "--json", "--errors"'),
+    ),
     "ner-gradcheck": (
         "every activation × head × variant, 12 s; the same check_all() is tested in-process",
         ("tests/model/test_gradcheck.py", "check_all"),

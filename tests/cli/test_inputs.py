@@ -5,7 +5,6 @@ commands, and the generated cases in-process where the command adds nothing."""
 from __future__ import annotations
 
 import encodings.aliases
-import gzip
 import random
 from pathlib import Path
 
@@ -81,11 +80,3 @@ def test_encodings_and_a_malformed_dataset_through_ner_tag(model, tmp_path):
     result = run("ner-tag", model, "--dataset", tmp_path / "bad.jsonl", "-o", tmp_path / "o.jsonl")
     assert "bad.jsonl: cannot read as json: JSON parse error" in one_error_line(result)
     assert not (tmp_path / "o.jsonl").exists()
-
-
-def test_a_truncated_gzip_of_vectors_is_one_line_not_aborted(tmp_path):
-    lines = b"".join(f"w{i} 0.1 0.2 0.3\n".encode() for i in range(2000))
-    (tmp_path / "v.txt.gz").write_bytes(gzip.compress(lines)[:-100])
-    result = run("ner-vectors", "neighbors", "w1", "--vectors", tmp_path / "v.txt.gz")
-    assert "the .gz data is truncated or corrupt" in one_error_line(result)
-    assert "Aborted" not in result.stdout + result.stderr

@@ -89,10 +89,10 @@ def test_a_long_text_is_written_piece_by_piece_exactly_as_formatted_whole(
 
 
 def test_memory_does_not_grow_with_the_length_of_one_line(small_pieces):
-    """Tagging a 6,000-token line piece by piece peaks at a fraction of what holding all its
+    """Tagging a 3,000-token line piece by piece peaks at a fraction of what holding all its
     tokens takes (the old way: the whole line tokenized and decoded at once)."""
     model = tiny_model()
-    line = random_text(random.Random(0), 6_000)
+    line = random_text(random.Random(0), 3_000)
 
     def peak(work) -> int:
         tracemalloc.start()
