@@ -28,6 +28,17 @@ def files(tmp_path_factory, conll_dir) -> Path:
     return root
 
 
+def device(path: Path, minor: int) -> Path:
+    """A character device node of the memory driver (major 1): 3 is null, 7 is full.
+
+    The tests write to nodes of their own, never to the system's /dev/null and /dev/full: with
+    the bug these tests guard against, the output replaced the node it was given by a regular
+    file (an earlier run of them against the old code left /dev/full a regular file).
+    """
+    os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, minor))
+    return path
+
+
 def contents(root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in root.iterdir() if p.is_file() and not p.is_symlink()}
 
@@ -67,14 +78,17 @@ def test_links_are_written_through_and_devices_and_fifos_in_place(files, tmp_pat
     assert run("ner-tag", model, text, "-o", tmp_path / "link.jsonl").returncode == 0
     assert (tmp_path / "link.jsonl").is_symlink()
     assert (tmp_path / "elsewhere" / "target.jsonl").read_text() == expected.stdout
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "link.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "link.jsonl"]  # no temp
 
-    # /dev/null stays the device; /dev/stdout writes into the command's standard output.
-    assert run("ner-tag", model, text, "-o", "/dev/null").returncode == 0
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
-    through = run("ner-tag", model, text, "--output", "/dev/stdout")
+    # A device (a null device of our own) stays the device; a link to /proc/self/fd/1, as
+    # /dev/stdout is, writes into the command's standard output and stays a link.
+    null = device(tmp_path / "null", 3)
+    assert run("ner-tag", model, text, "-o", null).returncode == 0
+    assert stat.S_ISCHR(os.lstat(null).st_mode)
+    os.symlink("/proc/self/fd/1", tmp_path / "stdout")
+    through = run("ner-tag", model, text, "--output", tmp_path / "stdout")
     assert through.returncode == 0 and through.stdout == expected.stdout
-    assert os.path.islink("/dev/stdout")
+    assert os.readlink(tmp_path / "stdout") == "/proc/self/fd/1"
 
     # A FIFO is opened and written, not replaced by a regular file.
     fifo = tmp_path / "pipe"
@@ -88,10 +102,11 @@ def test_links_are_written_through_and_devices_and_fifos_in_place(files, tmp_pat
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
-def test_standard_output_on_a_full_device_is_one_line(files):
+def test_standard_output_on_a_full_device_is_one_line(files, tmp_path):
     model, text, gold = files / "model.npz", files / "in.txt", files / "gold.txt"
+    full_device = device(tmp_path / "full", 7)
     for command in (["ner-tag", model, text], ["ner-eval", model, gold, "--json"]):
-        with open("/dev/full", "w") as full:
+        with open(full_device, "w") as full:
             result = subprocess.run(
                 [str(BIN / command[0]), *map(str, command[1:])],
                 stdout=full,
@@ -106,8 +121,9 @@ def test_standard_output_on_a_full_device_is_one_line(files):
 def test_every_failure_to_write_an_output_is_one_line_and_loses_nothing(files, tmp_path):
     model, text, gold = files / "model.npz", files / "in.txt", files / "gold.txt"
     (tmp_path / "folder").mkdir()
+    full_device = device(tmp_path / "full-device", 7)
     cases = [
-        (["ner-tag", model, text, "-o", "/dev/full"], "/dev/full: cannot write: No space left"),
+        (["ner-tag", model, text, "-o", full_device], "full-device: cannot write: No space left"),
         (["ner-tag", model, text, "-o", tmp_path / "folder"], "is a directory"),
         (["ner-tag", model, text, "-o", text / "x.jsonl"], "exists and is not a folder"),
     ]
@@ -128,6 +144,7 @@ def test_every_failure_to_write_an_output_is_one_line_and_loses_nothing(files, t
             assert (full / "old.jsonl").read_text() == "previous\n"
             assert list(ro.iterdir()) == []
     assert [p.name for p in (tmp_path / "folder").iterdir()] == []
+    assert stat.S_ISCHR(os.lstat(full_device).st_mode)
 
 
 def test_a_folder_the_user_may_not_write_is_one_line_for_every_command(files, tmp_path):
