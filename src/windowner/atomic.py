@@ -7,8 +7,14 @@ frees the unnamed file. Where O_TMPFILE is missing (other systems, some network 
 hidden `.NAME.XXXXXXXX.tmp` beside the target takes its place: deleted on any error, left only by
 a SIGKILL. Either way the target holds its old content or the complete new one.
 
+What the target is decides how it is written. A symbolic link is followed: its final target is
+replaced atomically, in that target's folder, and the link stays. A character device, a FIFO, a
+socket, or a name of one of this process's descriptors (`/dev/stdout`, `/dev/fd/1`) is written to
+directly, never replaced: `-o /dev/null` must leave /dev/null a device.
+
 Failures to write (no space, a read-only file system, no permission, a path under a file) are
-UserErrors naming the target, and the previous file stays as it was.
+UserErrors naming the target, and the previous file stays as it was. `refuse_inputs` keeps a
+command from writing over one of its own inputs.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import contextlib
 import errno
 import glob
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +36,13 @@ from windowner.errors import UserError, writing
 _WRITE_ERRORS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO}
 )
+# What writing into a device or a /proc file in place can raise besides (EINVAL: the kernel
+# accepts no such write there; ENXIO: no device behind the node).
+_IN_PLACE_ERRORS = _WRITE_ERRORS | {errno.EINVAL, errno.ENXIO}
+
+# Symbolic links followed before giving up, as the kernel's own limit (MAXSYMLINKS) is.
+_MAX_LINKS = 40
+_DESCRIPTORS = re.compile(r"/proc/(?:self|\d+)/fd")
 
 
 @contextlib.contextmanager
@@ -35,12 +50,19 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
     """Open a new file for `path`; on success it replaces `path` atomically, else it vanishes.
 
     `mode` is "wb" or "w" (text: UTF-8 unless `encoding` says otherwise, "\\n" line ends).
+    A symlink's final target is what gets replaced (the link stays); a device, FIFO, socket or
+    descriptor name is written to in place (see the module docstring).
     """
-    path = Path(path)
+    named = Path(path)
+    path, in_place = destination(named)
     if path.is_dir():
-        raise UserError("is a directory, expected an output file name", path)
+        raise UserError("is a directory, expected an output file name", named)
     if "b" not in mode and encoding is None:
         encoding = "utf-8"
+    if in_place:
+        with _in_place(path, named, mode, encoding) as f:
+            yield f
+        return
     with writing(path.parent, "a folder"):
         path.parent.mkdir(parents=True, exist_ok=True)
     with writing(path, "an output file"):
@@ -78,6 +100,49 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
                 os.unlink(temporary)
 
 
+def destination(path: str | Path) -> tuple[Path, bool]:
+    """Where writing `path` lands, and whether it is written in place rather than replaced.
+
+    -> (the path with every symbolic link followed, in_place); `path` itself when it is no
+    link. In place: a name of one of this process's descriptors (`/dev/stdout` ->
+    /proc/self/fd/1), or an existing file that is neither a regular file nor a folder (a
+    character device, a FIFO, a socket).
+    """
+    current = Path(path)
+    for _ in range(_MAX_LINKS):
+        parent = Path(os.path.realpath(current.parent))
+        if _DESCRIPTORS.fullmatch(str(parent)):
+            return parent / current.name, True
+        if not current.is_symlink():
+            break
+        current = Path(os.path.normpath(parent / os.readlink(current)))
+    else:
+        raise UserError("too many levels of symbolic links", path)
+    try:
+        mode = current.stat().st_mode
+    except OSError:  # absent (a new file, or a dangling link's target) or unreachable
+        return current, False
+    return current, not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def refuse_inputs(output: str | Path | None, inputs: dict[str, str | Path | None]) -> None:
+    """Refuse, before anything is read, an `output` that is one of the command's `inputs`
+    ({what: path}, e.g. {"input text": "in.txt", "model": "m.npz"}): the same regular file by
+    any name (a hard link, a symlink, another spelling of the path) would be destroyed.
+    A device or FIFO is never replaced, so `-o /dev/null` with input /dev/null is allowed."""
+    if output is None:
+        return
+    target, in_place = destination(output)
+    if in_place or not target.is_file():
+        return
+    for what, source in inputs.items():
+        if source is None or source == "-":
+            continue
+        with contextlib.suppress(OSError):
+            if os.path.samefile(target, source):
+                raise UserError(f"is the {what} of this command: refusing to write over it", output)
+
+
 def write_text(path: str | Path, text: str) -> None:
     with atomic_write(path, "w") as f:
         f.write(text)
@@ -104,6 +169,30 @@ def link_or_copy(source: str | Path, target: str | Path) -> None:
             # rename(2) does nothing when both names are links of one file (target was already
             # a link of source), so the temporary name can outlive the replace.
             temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _in_place(path: Path, named: Path, mode: str, encoding: str | None) -> Iterator[IO]:
+    """Write into `path` as it is (a device, a FIFO, a descriptor); a failure is a UserError
+    naming `named`, the name the user gave.
+
+    One of this process's own descriptors is duplicated rather than opened again, so that the
+    write continues where the descriptor stands (a `>>` redirection keeps appending)."""
+    with writing(named, "an output file"):
+        if _DESCRIPTORS.fullmatch(str(path.parent)) and path.parent.parent.name in (
+            "self",
+            str(os.getpid()),
+        ):
+            fd = os.dup(int(path.name))
+        else:
+            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        with os.fdopen(fd, mode, encoding=encoding, newline=None if "b" in mode else "") as f:
+            yield f
+    except OSError as error:  # while writing, or while closing (the last buffered bytes)
+        if error.errno in _IN_PLACE_ERRORS:
+            raise UserError(f"cannot write: {error.strerror}", named) from None
+        raise
 
 
 def _remove_stale_names(path: Path) -> None:

@@ -62,6 +62,17 @@ def _between(low: float, high: float, *, low_open: bool = False, high_open: bool
     return rule
 
 
+def _sized(low: int, high: int, why: str) -> Rule:
+    """An integer that sizes an array: in [low, high], the upper bound saying `why` (beyond it
+    the parameters could not exist in any machine's memory; 2e9 hidden units asked for TiBs)."""
+
+    def rule(v):
+        if not low <= v <= high:
+            raise _Expected(f"between {low:,} and {high:,} ({why})")
+
+    return rule
+
+
 def _greater_than_0(v):
     if not v > 0:
         raise _Expected("greater than 0")
@@ -166,9 +177,15 @@ class VectorsConfig:
 @dataclass(frozen=True)
 class ModelConfig:
     window: int = setting(
-        2, "Words each side of the centre: windows of 2·window + 1.", _at_least(1)
+        2,
+        "Words each side of the centre: windows of 2·window + 1.",
+        _sized(1, 20, "x holds (2·window + 1) × (d + casing_dim) numbers per window"),
     )
-    hidden: int = setting(300, "Hidden units H in z = Wx + b.", _at_least(1))
+    hidden: int = setting(
+        300,
+        "Hidden units H in z = Wx + b.",
+        _sized(1, 20_000, "W holds hidden × (2·window + 1) × (d + casing_dim) numbers"),
+    )
     activation: str = setting(
         "tanh", "f in h = f(z).", _choice("windowner.model.activations", "ACTIVATIONS")
     )
@@ -182,24 +199,34 @@ class ModelConfig:
     only_type: str = setting(
         "", "With head sigmoid: one binary decision, 'is the centre word TYPE?'."
     )
-    casing_dim: int = setting(4, "Width of each position's learned casing vector.", _at_least(0))
-    affix_dim: int = setting(
-        8, "Width of each prefix and suffix vector per position (0: no affixes).", _at_least(0)
+    casing_dim: int = setting(
+        4,
+        "Width of each position's learned casing vector.",
+        _sized(0, 100, "every window position gets casing_dim more inputs to W"),
     )
-    affix_max: int = setting(3, "Prefixes and suffixes of lengths 1 to this.", _at_least(1))
+    affix_dim: int = setting(
+        8,
+        "Width of each prefix and suffix vector per position (0: no affixes).",
+        _sized(0, 100, "every window position gets 2·affix_max·affix_dim more inputs to W"),
+    )
+    affix_max: int = setting(
+        3,
+        "Prefixes and suffixes of lengths 1 to this.",
+        _sized(1, 20, "every window position reads 2·affix_max affix vectors"),
+    )
     affix_min_count: int = setting(
         2, "An affix or shape gets its own row from this many training tokens.", _at_least(1)
     )
     shape_dim: int = setting(
         4,
         "Width of the word-shape vector (Xxxx, X.X., dd-dd) per position (0: none).",
-        _at_least(0),
+        _sized(0, 100, "every window position gets shape_dim more inputs to W"),
     )
     document_dim: int = setting(
         4,
         "Width of the document-context vector per position: the word's casing elsewhere in its "
         "document (0: none).",
-        _at_least(0),
+        _sized(0, 100, "every window position gets document_dim more inputs to W"),
     )
     decode: str = setting(
         "viterbi",
@@ -214,7 +241,9 @@ class TrainingConfig:
     patience: int = setting(
         5, "Stop after this many epochs without a better dev F1 (0: never).", _at_least(0)
     )
-    lr: float = setting(0.2, "SGD step size α in θ ← θ − α∇θJ.", _greater_than_0)
+    lr: float = setting(
+        0.2, "SGD step size α in θ ← θ − α∇θJ.", _between(0, 100, low_open=True, high_open=False)
+    )
     schedule: str = setting(
         "exponential",
         "Step size over time: constant, step, exponential or warmup_linear.",

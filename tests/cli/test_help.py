@@ -52,3 +52,29 @@ def test_help_lists_exactly_the_owners_choices(app, option, choices, extra):
 def test_help_runs():
     for app in (tag.app, evaluate.app):
         assert CliRunner().invoke(app, ["--help"]).exit_code == 0
+
+
+def test_json_help_says_what_is_printed():
+    """neighbors and analogy print an array of {word, cosine}; eval and ner-eval one object."""
+    import typer.main
+
+    from windowner.cli import vectors
+
+    group = typer.main.get_command(vectors.app)
+    for name, printed in (("neighbors", "array"), ("analogy", "array"), ("eval", "object")):
+        (param,) = [p for p in group.commands[name].params if "--json" in p.opts]
+        assert f"one JSON {printed}" in param.help, (name, param.help)
+    assert "one JSON object" in option_help(evaluate.app, "--json")
+
+
+def test_quiet_help_is_what_the_readme_says():
+    from tests.conftest import ROOT
+    from windowner.cli import train
+
+    help_text = option_help(train.app, "--quiet")
+    (row,) = [
+        line
+        for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `--quiet`")
+    ]
+    assert row.split("|")[2].strip() == help_text.removesuffix(".").replace("Print", "print")

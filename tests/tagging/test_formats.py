@@ -104,7 +104,7 @@ def read_conll(out: str) -> list[tuple]:
     """Flat: conll has no unit boundaries, only sentences."""
     found = []
     for block in out.split("\n\n"):
-        pairs = [line.rsplit(" ", 1) for line in block.splitlines()]
+        pairs = [line.rsplit(" ", 1) for line in block.splitlines() if line]  # blank: a unit
         tokens, tags = [p[0] for p in pairs], [p[1] for p in pairs]
         found += [(s.label, " ".join(tokens[s.start : s.end])) for s in spans(tags)]
     return found
@@ -194,9 +194,10 @@ def test_conll_and_slash_write_valid_iob2_and_keep_units_on_their_lines():
     assert conll == "He O\nmet O\nSmith B-PER\n. O\n\nJones B-PER\nleft O\n. O\n\n"
     assert write(HAND[4:], "slash") == "He/O met/O Smith/B-PER ./O Jones/B-PER left/O ./O\n"
     assert write(HAND[4:], "inline") == "He met [PER Smith] . [PER Jones] left .\n"
-    # an empty unit is an empty line in the line-per-unit formats, nothing in conll and tsv
+    # an empty unit (a blank input line) is an empty line in the line-per-unit formats and in
+    # conll too (one record per input line, issue 16); tsv has rows for entities only
     assert write([HAND[2]], "slash") == write([HAND[2]], "inline") == "\n"
-    assert write([HAND[2]], "conll") == ""
+    assert write([HAND[2]], "conll") == "\n"
     assert write([HAND[2]], "tsv").count("\n") == 1  # the header only
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import BIN, small_run_args
+from tests.conftest import BIN, one_error_line, small_run_args
 from windowner.errors import UserError
 from windowner.evaluation.conlleval import Scores
 from windowner.training.checkpoint import read_checkpoint_arrays as read_arrays
@@ -77,24 +77,35 @@ def test_sigint_then_resume_ends_with_the_uninterrupted_model(small_run, tmp_pat
     )
     assert result.returncode == 0, result.stderr
     assert arrays_equal(whole.out / "model.npz", Path(config.out) / "model.npz")
-    assert arrays_equal(whole.out / "model-last.npz", Path(config.out) / "model-last.npz")
     assert metrics(whole.out) == metrics(Path(config.out))
+    assert set(files(whole.out)) == set(files(Path(config.out)))  # both finished alike
 
 
-def test_best_last_checkpoint_and_curves_are_written(small_run, tmp_path):
+def files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != ".lock"}
+
+
+def test_a_finished_run_keeps_the_model_not_what_resuming_needed(small_run, tmp_path):
+    """Once complete, a run keeps model.npz (= model-best.npz) and drops model-last.npz and
+    checkpoint.npz, each as large as a model; --resume then says it is complete, changes
+    nothing."""
     result = train(small_run(out=str(tmp_path / "r"), **{"training.epochs": 2}), **QUIET)
-    for name in (
+    assert set(files(result.out)) == {
         "model.npz",
         "model-best.npz",
-        "model-last.npz",
-        "checkpoint.npz",
         "metrics.jsonl",
         "config.toml",
         "scores.json",
         "training-curves.png",
-    ):
-        assert (result.out / name).exists(), name
+    }
+    assert (result.out / "model.npz").samefile(result.out / "model-best.npz")
     assert (result.out / "training-curves.png").read_bytes()[:4] == b"\x89PNG"
+    before = files(result.out)
+    again = subprocess.run(
+        [str(BIN / "ner-train"), "--resume", str(result.out)], capture_output=True, text=True
+    )
+    assert "the run is complete" in one_error_line(again) and again.stdout == ""
+    assert files(result.out) == before
     metadata = json.loads(read_arrays(result.out / "model.npz")["metadata"].tobytes())
     assert metadata["seed"] == 0 and set(metadata["data_sha256"]) == {"train", "dev"}
     assert {"windowner", "numpy", "python"} <= set(metadata["versions"])
@@ -134,12 +145,17 @@ def test_patience_stops_early(small_run, tmp_path, monkeypatch):
         return Scores(f1, f1, f1, 1, 1, 1, 1.0, 1, {}), []
 
     monkeypatch.setattr("windowner.training.loop.evaluate", evaluate)
-    monkeypatch.setattr("windowner.training.run.finish", lambda run, state, log, stopped: state)
-    state = train(
+    result = train(
         small_run(out=str(tmp_path / "p"), **{"training.epochs": 10, "training.patience": 2}),
         **QUIET,
     )
-    assert [r["epoch"] for r in state.history] == [1, 2, 3] and state.best_epoch == 1
+    assert [r["epoch"] for r in result.history] == [1, 2, 3] and result.best_epoch == 1
+    assert result.stopped_early
+    # Stopped early is complete too: resuming would train a fourth epoch. It refuses instead.
+    before = files(result.out)
+    with pytest.raises(UserError, match="the run is complete"):
+        resume(result.out, **QUIET)
+    assert files(result.out) == before
 
 
 def test_several_seeds_report_mean_and_sd(small_run, tmp_path):
@@ -154,9 +170,12 @@ def test_several_seeds_report_mean_and_sd(small_run, tmp_path):
     assert (tmp_path / "s" / "seed-1" / "model.npz").exists()
 
 
-def test_resume_refuses_changed_data(small_run, tmp_path):
+def test_resume_refuses_changed_data(small_run, tmp_path, monkeypatch):
     config = small_run(out=str(tmp_path / "c"), **{"training.epochs": 1})
+    # Left unfinished, as a run killed before its end: the checkpoint stays, no scores.json.
+    monkeypatch.setattr("windowner.training.run.finish", lambda run, state, log, stopped: state)
     train(config, **QUIET)
+    assert (Path(config.out) / "checkpoint.npz").exists()
     Path(config.data.dev).write_text(Path(config.data.dev).read_text() + "\nExtra O\n")
     try:
         with pytest.raises(UserError, match="dev data changed"):

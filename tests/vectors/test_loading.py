@@ -197,3 +197,101 @@ def test_a_cached_400k_word_file_reloads_in_well_under_two_seconds(glove, tmp_pa
     seconds = time.perf_counter() - started
     assert loaded.words == glove.words and np.array_equal(loaded.matrix, glove.matrix)
     assert seconds < 2.0
+
+
+# --- hostile vector files (issue 16): each is one UserError, nothing allocated for a lie ----
+
+
+def _vector_lines(n: int = 300, dim: int = 4) -> bytes:
+    rng = np.random.default_rng(16)
+    return b"".join(
+        f"w{i} ".encode() + " ".join(f"{v:.4f}" for v in rng.normal(size=dim)).encode() + b"\n"
+        for i in range(n)
+    )
+
+
+def _word2vec_binary(path, claimed: int, n: int, dim: int = 4, claimed_dim=None, newline=True):
+    with open(path, "wb") as f:
+        f.write(f"{claimed} {claimed_dim or dim}\n".encode())
+        for i in range(n):
+            f.write(f"w{i} ".encode() + np.full(dim, i, np.float32).tobytes())
+            f.write(b"\n" if newline else b"")
+    return path
+
+
+def test_damaged_compressed_vectors_are_one_user_error_wherever_they_are_cut(tmp_path):
+    """Seeded: each of .gz, .bz2 and .xz cut at 12 random places and with 12 random bytes
+    flipped; every load is a UserError naming the file, or the whole vectors (a flip gzip's
+    CRC or bzip2 happens to miss changes a number, which is a valid file)."""
+    import bz2
+    import lzma
+
+    rng = np.random.default_rng(16)
+    lines = _vector_lines()
+    cases = 0
+    for suffix, compress in (
+        (".gz", gzip.compress),
+        (".bz2", bz2.compress),
+        (".xz", lzma.compress),
+    ):
+        packed = compress(lines)
+        for i in range(24):
+            data = bytearray(packed)
+            if i < 12:
+                data = data[: int(rng.integers(1, len(data)))]
+            else:
+                at = int(rng.integers(10, len(data)))
+                data[at] ^= int(rng.integers(1, 256))
+            path = tmp_path / f"v{i}.txt{suffix}"
+            path.write_bytes(bytes(data))
+            try:
+                loaded = load_vectors(str(path))
+            except UserError as error:
+                assert str(path) in str(error) and "\n" not in str(error)
+            else:
+                assert loaded.matrix.shape == (300, 4)
+            cases += 1
+    assert cases == 72
+    cut = tmp_path / "cut.txt.gz"
+    cut.write_bytes(gzip.compress(lines)[:-40])
+    with pytest.raises(UserError, match=r"the \.gz data is truncated or corrupt"):
+        load_vectors(str(cut))
+
+
+@pytest.mark.parametrize(
+    ("name", "write", "message"),
+    [
+        (
+            "v.txt.zst",
+            lambda p: p.write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 64),
+            ".zst compression",
+        ),
+        ("v.txt", lambda p: p.write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 64), "zstd compression"),
+        (
+            "count.bin",
+            lambda p: _word2vec_binary(p, 10**12, 3),
+            "1,000,000,000,000 vectors of 4 numbers",
+        ),
+        ("dim.bin", lambda p: _word2vec_binary(p, 3, 3, claimed_dim=10**12), "vectors of 1,000,"),
+        ("under.bin", lambda p: _word2vec_binary(p, 2, 3), "more vectors than the header's count"),
+        ("plain.bin", lambda p: _word2vec_binary(p, 2, 3, newline=False), "more vectors than"),
+        (
+            "count.txt",
+            lambda p: p.write_bytes(b"1000000000000 4\n" + _vector_lines(5)),
+            "the header says 1,000,000,000,000 vectors",
+        ),
+    ],
+)
+def test_unsupported_compression_and_lying_headers_are_one_user_error(
+    tmp_path, name, write, message
+):
+    path = tmp_path / name
+    write(path)
+    with pytest.raises(UserError, match=message):
+        load_vectors(str(path))
+
+
+def test_a_word2vec_binary_whose_header_tells_the_truth_loads(tmp_path):
+    for newline in (True, False):
+        path = _word2vec_binary(tmp_path / f"ok{newline}.bin", 3, 3, newline=newline)
+        assert load_vectors(str(path)).words == ["w0", "w1", "w2"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Iterator
@@ -23,18 +24,42 @@ def make_app(help_text: str) -> typer.Typer:
     )
 
 
+# What a failing write to standard output raises (`> /dev/full`, a full disk, a quota).
+_STDOUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Print a UserError as `error: FILE:LINE: message` on stderr and exit 2, no traceback."""
+    """Print a UserError as `error: FILE:LINE: message` on stderr and exit 2, no traceback.
+
+    Standard output is flushed before leaving, so that a write to it that fails (`> /dev/full`)
+    is one line too. Every file a command writes goes through atomic_write, which names it; an
+    OSError of writing with no file name is therefore standard output's.
+    """
     try:
         yield
+        sys.stdout.flush()
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    except OSError as error:
+        if error.filename is not None or error.errno not in _STDOUT_ERRORS:
+            raise
+        print(f"error: standard output: cannot write: {error.strerror}", file=sys.stderr)
+        _discard_stdout()
         raise typer.Exit(EXIT_USER_ERROR) from None
     except BrokenPipeError:
         # The reader went away (`ner-tag ... | head`): stop quietly, as Unix tools do.
         sys.stderr.close()
         raise typer.Exit(0) from None
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's own flush at exit, which would fail
+    again and print a second message, writes what is still buffered nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 _BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")

@@ -20,7 +20,12 @@ def main(
         str,
         typer.Argument(help="Labelled data: CoNLL file, hf:NAME[@SPLIT], parquet/jsonl/arrow."),
     ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON object (with --decode both, one per decoding in it)."
+        ),
+    ] = False,
     decode: Annotated[
         Optional[str],
         typer.Option(
@@ -29,7 +34,10 @@ def main(
     ] = None,
     output: Annotated[
         Optional[Path],
-        typer.Option(help="Write 'token gold predicted' lines that conlleval can re-score."),
+        typer.Option(
+            help="Write 'token gold predicted' lines that conlleval can re-score (one "
+            "decoding: not with --decode both)."
+        ),
     ] = None,
     out_scheme: Annotated[
         str, typer.Option(help="Tag scheme of --output: iob2, iob1, iobes, bilou or io.")
@@ -54,7 +62,7 @@ def main(
 ) -> None:
     """Entity-level precision, recall and F1 (overall and per type) and token accuracy."""
     with user_errors():
-        from windowner.atomic import atomic_write
+        from windowner.atomic import atomic_write, refuse_inputs
         from windowner.data.sources import parse_columns, read_corpus
         from windowner.data.tags import resolve_scheme
         from windowner.errors import UserError
@@ -65,6 +73,18 @@ def main(
         from windowner.model_file import load_model
         from windowner.tagging.decoding import DECODERS
 
+        choices = (*DECODERS, "both")
+        if decode is not None and decode not in choices:
+            listed = ", ".join(choices)
+            raise UserError(f"--decode: unknown decoding '{decode}'; choose from {listed}")
+        if decode == "both" and output is not None:
+            raise UserError(
+                "--output writes one prediction per token: with --decode both, give --decode "
+                "greedy or --decode viterbi"
+            )
+        inputs = {"model": model, "gold data": data}
+        refuse_inputs(output, inputs)
+        refuse_inputs(html, {**inputs, "--output file": output})
         loaded = load_model(model)
         if (errors or html is not None) and loaded.metadata.get("only_type"):
             raise UserError("--errors and --html need a model of entities, not an --only-type one")

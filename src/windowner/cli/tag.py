@@ -139,8 +139,12 @@ def main(
     """Tokenize as CoNLL-2003 was (PTB-like), split into sentences, tag, and write entities."""
     one_blas_thread()
     with user_errors():
+        from windowner.atomic import refuse_inputs
         from windowner.errors import UserError
 
+        inputs = {"model": model}
+        inputs["--dataset table" if dataset is not None else "input text"] = dataset or source
+        refuse_inputs(output, inputs)
         segmentation = (
             "whitespace" if pretokenized else "lines" if one_sentence_per_line else "sentences"
         )

@@ -57,7 +57,13 @@ def main(
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace a model already in --out.")] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print only the last line (the scores).")
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Print only the last line (best epoch: dev F1, test F1; model in OUT/model.npz); "
+            "with --seeds, only the summary.",
+        ),
     ] = False,
 ) -> None:
     """Train, select the best epoch on dev, report test.

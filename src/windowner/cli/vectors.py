@@ -21,6 +21,9 @@ ModelOption = Annotated[
     typer.Option(help="A model (.npz) from ner-train: use its fine-tuned embeddings."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+JsonListOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON array of {word, cosine} objects.")
+]
 
 
 def _load(vectors: str | None, model: Path | None):
@@ -94,14 +97,15 @@ def neighbors(
     word: Annotated[str, typer.Argument(help="The word whose neighbours to list.")],
     vectors: VectorsOption = None,
     model: ModelOption = None,
-    top: Annotated[int, typer.Option(help="How many neighbours.")] = 10,
-    as_json: JsonOption = False,
+    top: Annotated[int, typer.Option(help="How many neighbours (at least 1).")] = 10,
+    as_json: JsonListOption = False,
 ) -> None:
     """The words nearest WORD by cosine similarity."""
     with user_errors():
         from windowner.vectors.intrinsic import Space
         from windowner.vectors.intrinsic import neighbors as nearest
 
+        _check_top(top)
         found = nearest(Space.of(_load(vectors, model)), word, top)
         _print(found, as_json)
 
@@ -113,15 +117,24 @@ def analogy(
     c: Annotated[str, typer.Argument(help="c")],
     vectors: VectorsOption = None,
     model: ModelOption = None,
-    top: Annotated[int, typer.Option(help="How many answers.")] = 5,
-    as_json: JsonOption = False,
+    top: Annotated[int, typer.Option(help="How many answers (at least 1).")] = 5,
+    as_json: JsonListOption = False,
 ) -> None:
     """a : b :: c : ? by 3CosAdd (argmax cos(w, b − a + c), the three words excluded)."""
     with user_errors():
         from windowner.vectors.intrinsic import Space
         from windowner.vectors.intrinsic import analogy as solve
 
+        _check_top(top)
         _print(solve(Space.of(_load(vectors, model)), a, b, c, top), as_json)
+
+
+def _check_top(top: int) -> None:
+    """--top must ask for at least one word (before any vectors are loaded)."""
+    if top < 1:
+        from windowner.errors import UserError
+
+        raise UserError(f"--top must be at least 1, got {top}")
 
 
 def _print(found: list[tuple[str, float]], as_json: bool) -> None:

@@ -179,6 +179,20 @@ def _offline_unless_reachable(timeout: float = 3.0) -> Iterator[bool]:
     yield False
 
 
+@contextlib.contextmanager
+def datasets_logs_silenced() -> Iterator[None]:
+    """datasets logs its own error line for a malformed file (`Failed to load JSON from file
+    ...`) before raising; the UserError made of the exception is the one line to show."""
+    import datasets
+
+    verbosity = datasets.logging.get_verbosity()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
+    try:
+        yield
+    finally:
+        datasets.logging.set_verbosity(verbosity)
+
+
 def _load_local(path: Path, split: str | None):
     import datasets
 
@@ -198,11 +212,13 @@ def _load_local(path: Path, split: str | None):
         if path.suffix.lower() == ".arrow":
             return datasets.Dataset.from_file(str(path))
         builder = _BUILDERS[path.suffix.lower()]
-        return datasets.load_dataset(builder, data_files=str(path), split="train")
+        with datasets_logs_silenced():
+            return datasets.load_dataset(builder, data_files=str(path), split="train")
     except UserError:
         raise
     except (OSError, ValueError, datasets.exceptions.DatasetGenerationError) as error:
-        raise UserError(f"cannot read as a dataset: {_first_line(error)}", path) from None
+        cause = error.__cause__ or error  # "An error occurred while generating" says nothing
+        raise UserError(f"cannot read as a dataset: {_first_line(cause)}", path) from None
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from windowner.errors import UserError, reading
 UNITS = ("line", "paragraph", "document")
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class TextReader:
@@ -34,10 +36,7 @@ class TextReader:
     def __init__(self, source: str, unit: str = "line", encoding: str = "utf-8"):
         if unit not in UNITS:
             raise UserError(f"unknown --unit '{unit}'; choose from {', '.join(UNITS)}")
-        try:
-            self.encoding = codecs.lookup(encoding).name
-        except LookupError:
-            raise UserError(f"unknown --encoding '{encoding}'") from None
+        self.encoding = text_encoding(encoding)
         self.unit = unit
         self.name = "<stdin>" if source == "-" else source
         self.bytes_read = 0
@@ -78,9 +77,10 @@ class TextReader:
             if number == 1 and raw.startswith(_UTF8_BOM) and encoding.startswith("utf-8"):
                 raw = raw[3:]
             try:
-                yield raw.decode(encoding).rstrip("\r\n")
-            except UnicodeDecodeError:
+                line = raw.decode(encoding).rstrip("\r\n")
+            except UnicodeError:  # UnicodeDecodeError, or a codec's own (punycode)
                 raise UserError(f"not valid {_label(encoding)} text", self.name, number) from None
+            yield self._checked(line, number)
 
     def _wide_lines(self) -> Iterator[str]:
         """Lines of an encoding whose newline is not one byte; an error names the line after
@@ -89,15 +89,46 @@ class TextReader:
         seekable = self._stream.seekable()
         number = 0
         try:
-            for number, line in enumerate(text, start=1):  # noqa: B007 - read after the loop
+            for number, line in enumerate(text, start=1):
                 if seekable:
                     self.bytes_read = self._stream.tell()
-                yield line.rstrip("\n")
-        except UnicodeDecodeError:
+                yield self._checked(line.rstrip("\n"), number)
+        except UnicodeError:
             message = f"not valid {_label(self.encoding)} text"
             raise UserError(message, self.name, number + 1) from None
         finally:
             text.detach()
+
+    def _checked(self, line: str, number: int) -> str:
+        """`line`, unless it holds a lone surrogate (utf-7 and unicode_escape can decode to
+        one): that is no text, and nothing could write it out again."""
+        surrogate = _SURROGATE.search(line)
+        if surrogate:
+            message = (
+                f"decodes ({_label(self.encoding)}) to a lone surrogate "
+                f"U+{ord(surrogate[0]):04X}, which is not text"
+            )
+            raise UserError(message, self.name, number)
+        return line
+
+
+def text_encoding(name: str) -> str:
+    """The codec name of `name`, if it decodes bytes into text; else a UserError.
+
+    Python's codec registry also holds bytes-to-bytes codecs (base64, zlib, rot13's str-to-str)
+    and 'undefined', which refuses everything: none can read a text file.
+    """
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise UserError(f"unknown --encoding '{name}'") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UserError(f"--encoding '{name}' is not a text encoding: it does not decode bytes")
+    try:
+        "a\n".encode(info.name)
+    except UnicodeError:
+        raise UserError(f"--encoding '{name}' cannot encode or decode any text") from None
+    return info.name
 
 
 def paragraphs(lines: Iterator[str]) -> Iterator[str]:

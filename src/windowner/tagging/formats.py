@@ -6,7 +6,7 @@ Each formatter turns one TaggedText (one input unit) into the text of its output
 | format | one unit becomes                                                               |
 | ------ | ------------------------------------------------------------------------------ |
 | jsonl  | {"text", "entities": [{"start", "end", "label", "text", "score"}], "tokens"?}  |
-| conll  | `token tag` lines, a blank line after each sentence (no line for an empty unit) |
+| conll  | `token tag` lines, a blank line after each sentence (an empty unit: one blank) |
 | inline | one line: `[PER Angela Merkel] met [LOC Paris] .`                               |
 | slash  | one line: `Angela/B-PER Merkel/I-PER met/O Paris/B-LOC ./O`                      |
 | tsv    | one row per entity: unit, start, end, label, text, score (after a header row)    |
@@ -19,7 +19,7 @@ A format may write something once before its first record and after its last (`h
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from windowner.data.tags import spans, spans_to_tags
@@ -80,7 +80,10 @@ def format_jsonl(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
 
 
 def format_conll(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
-    """`token tag` lines, a blank line after every sentence."""
+    """`token tag` lines, a blank line after every sentence; a unit without tokens (a blank
+    input line) is one blank line, so that every unit leaves a trace, as in the other formats."""
+    if not tagged.sentences:
+        return "\n"
     return "".join(
         "".join(
             f"{token.text} {tag}\n"
@@ -167,14 +170,78 @@ def footer(output_format: str, options: FormatOptions) -> str:
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+def long_record(
+    pieces: Callable[[], Iterable[TaggedText]], unit: int, output_format: str, options
+) -> Iterator[str]:
+    """One record written piece by piece: the text the format's formatter gives for all the
+    pieces' sentences at once, without holding them all (tagging/text.py's tag_pieces).
+
+    `pieces()` returns a new iterator over the pieces, each a TaggedText of the whole text with
+    one piece's sentences; jsonl with `with_tokens` goes over them twice (entities, then tokens).
+    """
+    if output_format == "jsonl":
+        yield '{"text": ' + _json(_text_of(pieces())) + ', "entities": ['
+        yield from _joined(_json(r) for piece in pieces() for r in entity_records(piece))
+        if options.with_tokens:
+            yield '], "tokens": ['
+            yield from _joined(
+                _json(sentence) for piece in pieces() for sentence in token_records(piece, options)
+            )
+        yield "]}\n"
+    elif output_format in ("inline", "slash"):
+        one_line = FORMATTERS[output_format]
+        yield from _joined(
+            (one_line(piece, unit, options)[:-1] for piece in pieces() if piece.sentences), " "
+        )
+        yield "\n"
+    elif output_format == "conll":
+        empty = True
+        for piece in pieces():
+            if piece.sentences:
+                empty = False
+                yield format_conll(piece, unit, options)
+        if empty:
+            yield "\n"
+    elif output_format == "tsv":
+        for piece in pieces():
+            yield format_tsv(piece, unit, options)
+    else:  # html: the text between entities, then the entity, piece after piece
+        yield f'<section class="record" data-unit="{unit}">'
+        at, text = 0, ""
+        for piece in pieces():
+            text = piece.text
+            for e in piece.entities:
+                yield html.escape(text[at : e.start])
+                yield html.entity(e.text, e.label, f"{e.label} {e.score:.3f}")
+                at = e.end
+        yield html.escape(text[at:]) + "</section>\n"
+
+
+def _text_of(pieces: Iterable[TaggedText]) -> str:
+    for piece in pieces:
+        return piece.text
+    return ""
+
+
+def _joined(parts: Iterable[str], separator: str = ", ") -> Iterator[str]:
+    """`separator.join(parts)`, yielded part by part."""
+    for i, part in enumerate(parts):
+        yield separator + part if i else part
+
+
 def _json_line(record: dict) -> str:
     """`record` as one line of JSON, UTF-8 kept; U+2028, U+2029 and U+0085 are escaped so that
     readers splitting on every Unicode line break (str.splitlines) still see one line."""
-    line = json.dumps(record, ensure_ascii=False)
+    return _json(record) + "\n"
+
+
+def _json(value) -> str:
+    """`value` as JSON on one line, UTF-8 kept and U+2028, U+2029 and U+0085 escaped."""
+    line = json.dumps(value, ensure_ascii=False)
     for char in _UNICODE_BREAKS:
         if char in line:
             line = line.replace(char, f"\\u{ord(char):04x}")
-    return line + "\n"
+    return line
 
 
 _UNICODE_BREAKS = ("\u2028", "\u2029", "\x85")

@@ -18,9 +18,17 @@ from windowner.data.text_input import TextReader
 from windowner.errors import UserError
 from windowner.model_file import Model, load_model
 from windowner.tagging.decoding import check_decoder
-from windowner.tagging.formats import FORMATTERS, FormatOptions, footer, header
+from windowner.tagging.formats import FORMATTERS, FormatOptions, footer, header, long_record
 from windowner.tagging.predict import entity_types
-from windowner.tagging.text import DEFAULT_BATCH_SIZE, SEGMENTATIONS, batches, tag_batch
+from windowner.tagging.text import (
+    DEFAULT_BATCH_SIZE,
+    MAX_PIECE_CHARS,
+    SEGMENTATIONS,
+    TaggedText,
+    batches,
+    tag_batch,
+    tag_pieces,
+)
 
 
 @dataclass(frozen=True)
@@ -96,17 +104,66 @@ def tag_stream(
     units = sentences = tokens = 0
     write(header(output_format, options))
     for batch in batches(texts, batch_size):
-        tagged = tag_batch(model, batch, segmentation, decode)
-        write("".join(formatter(t, units + i, options) for i, t in enumerate(tagged, start=1)))
-        units += len(tagged)
-        sentences += sum(len(t.sentences) for t in tagged)
-        tokens += sum(len(sentence) for t in tagged for sentence in t.sentences)
+        # A text too long to tag at once (one enormous line) is written piece by piece between
+        # the runs of ordinary texts around it, which are tagged together as before.
+        for run in _runs(batch):
+            if len(run[0]) > MAX_PIECE_CHARS:
+                counts = _write_long(
+                    model, run[0], units + 1, write, output_format, options, segmentation, decode
+                )
+                units, sentences, tokens = units + 1, sentences + counts[0], tokens + counts[1]
+                continue
+            tagged = tag_batch(model, run, segmentation, decode)
+            write("".join(formatter(t, units + i, options) for i, t in enumerate(tagged, 1)))
+            units += len(tagged)
+            sentences += sum(len(t.sentences) for t in tagged)
+            tokens += sum(len(sentence) for t in tagged for sentence in t.sentences)
         if after_batch is not None:
             after_batch()
     closing = footer(output_format, options)
     if closing:  # most formats have none: no empty write after the last batch
         write(closing)
     return TagRun(units, sentences, tokens, time.perf_counter() - started)
+
+
+def _runs(batch: list[str]) -> Iterator[list[str]]:
+    """The batch in order as runs of ordinary texts, each long text a run of its own."""
+    run: list[str] = []
+    for text in batch:
+        if len(text) > MAX_PIECE_CHARS:
+            if run:
+                yield run
+                run = []
+            yield [text]
+        else:
+            run.append(text)
+    if run:
+        yield run
+
+
+def _write_long(
+    model: Model,
+    text: str,
+    unit: int,
+    write: Callable[[str], object],
+    output_format: str,
+    options: FormatOptions,
+    segmentation: str,
+    decode: str | None,
+) -> tuple[int, int]:
+    """Tag and write one long text piece by piece; -> (sentences, tokens) it had."""
+    counts = [0, 0]
+
+    def pieces() -> Iterator[TaggedText]:
+        counts[:] = [0, 0]
+        for piece in tag_pieces(model, text, segmentation, decode):
+            counts[0] += len(piece.sentences)
+            counts[1] += sum(len(sentence) for sentence in piece.sentences)
+            yield piece
+
+    for part in long_record(pieces, unit, output_format, options):
+        write(part)
+    return counts[0], counts[1]
 
 
 def check_options(output_format: str, segmentation: str, decode: str | None, batch_size: int):

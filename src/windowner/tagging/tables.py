@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from windowner.atomic import atomic_write
+from windowner.data.sources import datasets_logs_silenced
 from windowner.errors import UserError
 from windowner.model_file import Model, load_model
 from windowner.tagging.formats import FormatOptions, entity_records, token_records
@@ -170,7 +171,8 @@ def _read(datasets, kind: str, source: Path, cache: str):
     """The rows of `source` as a Dataset cached (memory-mapped) under `cache`."""
     read = datasets.Dataset.from_parquet if kind == "parquet" else datasets.Dataset.from_json
     try:
-        return read(str(source), cache_dir=cache)
+        with datasets_logs_silenced():
+            return read(str(source), cache_dir=cache)
     except Exception as error:  # pyarrow and datasets raise many types for a bad file
         cause = error.__cause__ or error
         raise UserError(f"cannot read as {kind}: {cause}", source) from None

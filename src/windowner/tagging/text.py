@@ -35,6 +35,12 @@ DEFAULT_BATCH_SIZE = 512
 # in pieces of this size), which bounds the memory of a forward pass whatever the input.
 MAX_CHUNK_TOKENS = 16384
 
+# A text longer than this is cut at whitespace into pieces of at most this many characters,
+# each segmented on its own (a sentence across a cut becomes two): the tokenizer and the
+# decoder then work on bounded pieces, whatever the length of one input line (50 MB of words
+# without a full stop is one "sentence"), and the pieces' sentences share batched passes.
+MAX_PIECE_CHARS = 20_000
+
 _LINE = re.compile(r"[^\n]+")
 _NON_BLANK = re.compile(r"\S+")
 
@@ -135,6 +141,37 @@ def tag_batch(
     return tagged
 
 
+def tag_pieces(
+    model: Model, text: str, segmentation: str = "sentences", decode: str | None = None
+) -> Iterator[TaggedText]:
+    """Tag a long text piece by piece (see pieces()): one TaggedText per piece, holding the
+    whole `text` but only that piece's sentences, offsets into `text`. Together they hold the
+    sentences tag() finds. Pieces are predicted together up to MAX_CHUNK_TOKENS tokens (so
+    that the decoder runs over several sentences at once), and no more are held at a time."""
+    group: list[list[list[Token]]] = []
+    size = 0
+    for start, piece in pieces(text):
+        group.append([_shifted(sentence, start) for sentence in segment(piece, segmentation)])
+        size += sum(len(sentence) for sentence in group[-1])
+        if size >= MAX_CHUNK_TOKENS:
+            yield from _tag_group(model, text, group, decode)
+            group, size = [], 0
+    yield from _tag_group(model, text, group, decode)
+
+
+def _tag_group(
+    model: Model, text: str, group: list[list[list[Token]]], decode: str | None
+) -> Iterator[TaggedText]:
+    """One TaggedText per piece of `group` (each a list of sentences), predicted together."""
+    flat = [[token.text for token in sentence] for split in group for sentence in split]
+    predicted = iter(_predict_in_chunks(model, flat, decode))
+    for split in group:
+        mine = [next(predicted) for _ in split]
+        tags = [prediction.tags for prediction in mine]
+        scores = [prediction.probabilities.tolist() for prediction in mine]
+        yield TaggedText(text, split, tags, scores)
+
+
 def batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:
     """Consecutive lists of `size` texts (the last one shorter), read lazily."""
     batch: list[str] = []
@@ -148,7 +185,17 @@ def batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:
 
 
 def segment(text: str, segmentation: str = "sentences") -> list[list[Token]]:
-    """Split `text` into sentences of tokens (see the module docstring); none are empty."""
+    """Split `text` into sentences of tokens (see the module docstring); none are empty.
+
+    A text longer than MAX_PIECE_CHARS is segmented piece by piece (see pieces()); the tokens'
+    offsets are into the whole text either way.
+    """
+    if len(text) > MAX_PIECE_CHARS:
+        return [
+            _shifted(sentence, start)
+            for start, piece in pieces(text)
+            for sentence in segment(piece, segmentation)
+        ]
     if segmentation == "sentences":
         return sentences(text)
     if segmentation == "lines":
@@ -173,6 +220,27 @@ def segment(text: str, segmentation: str = "sentences") -> list[list[Token]]:
                 found.append(tokens)
         return found
     raise ValueError(f"unknown segmentation {segmentation!r}: expected {SEGMENTATIONS}")
+
+
+def pieces(text: str, size: int | None = None) -> Iterator[tuple[int, str]]:
+    """Consecutive pieces of `text` of at most `size` (MAX_PIECE_CHARS) characters, with their
+    start offsets.
+
+    Each cut is at the last line break of the piece's second half, else at its last
+    whitespace, so that no token is cut unless a single one is longer than `size`.
+    """
+    size = size or MAX_PIECE_CHARS
+    start = 0
+    while len(text) - start > size:
+        end = start + size
+        cut = text.rfind("\n", start + size // 2, end)
+        if cut < 0:
+            cut = max(text.rfind(space, start + 1, end) for space in " \n\t\r\f\v\u00a0")
+        if cut <= start:
+            cut = end
+        yield start, text[start:cut]
+        start = cut
+    yield start, text[start:]
 
 
 def _shifted(tokens: list[Token], offset: int) -> list[Token]:

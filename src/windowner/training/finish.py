@@ -13,7 +13,14 @@ from windowner.evaluation.evaluate import evaluate
 from windowner.model_file import load_model
 from windowner.training.checkpoint import TrainingState
 from windowner.training.loop import Run, write_metrics
-from windowner.training.run_folder import BEST_FILE, CURVES_FILE, METRICS_FILE, SCORES_FILE
+from windowner.training.run_folder import (
+    BEST_FILE,
+    CHECKPOINT_FILE,
+    CURVES_FILE,
+    LAST_FILE,
+    METRICS_FILE,
+    SCORES_FILE,
+)
 
 
 @dataclass
@@ -33,7 +40,9 @@ def finish(
     """Score the best model on test once; write scores.json and the training curves.
 
     The dev scores are the ones the best epoch recorded in its model's metadata: dev is never
-    scored again.
+    scored again. scores.json marks the run complete: from then on nothing resumes it, so the
+    checkpoint and the last epoch's model (each the size of a model, 80 MB with all of GloVe)
+    are deleted, and model.npz (= model-best.npz) is what stays.
     """
     out = run.out
     best = load_model(out / BEST_FILE)
@@ -55,6 +64,8 @@ def finish(
     if test is not None:
         scores["test"] = test.to_dict()
     write_text(out / SCORES_FILE, json.dumps(scores, indent=2) + "\n")
+    for unneeded in (CHECKPOINT_FILE, LAST_FILE):
+        (out / unneeded).unlink(missing_ok=True)
     curves = None
     try:
         from windowner.training.curves import plot_curves

@@ -26,6 +26,7 @@ from windowner.training.run_folder import (
     CONFIG_FILE,
     METRICS_FILE,
     MODEL_FILE,
+    SCORES_FILE,
     locked,
 )
 from windowner.training.schedules import Schedule
@@ -48,7 +49,7 @@ def train(
         raise UserError("already holds a model; use --force to replace it", out)
     with locked(out):
         run = prepare(config, out, log)
-        for stale in (CHECKPOINT_FILE, METRICS_FILE):
+        for stale in (CHECKPOINT_FILE, METRICS_FILE, SCORES_FILE):
             (out / stale).unlink(missing_ok=True)
         write_text(out / CONFIG_FILE, config.to_toml())
         state = TrainingState()
@@ -61,6 +62,12 @@ def resume(
 ) -> TrainResult:
     """Continue the run whose checkpoint and resolved config are in `out`."""
     out = Path(out)
+    if (out / SCORES_FILE).exists():  # finish() wrote it: the run ended, by its epochs or early
+        raise UserError(
+            f"the run is complete ({SCORES_FILE} holds its scores): nothing to resume, "
+            "nothing changed",
+            out,
+        )
     if not (out / CHECKPOINT_FILE).exists():
         raise UserError(f"no {CHECKPOINT_FILE} to resume from", out)
     with locked(out):

@@ -39,6 +39,9 @@ CACHE_MIN_BYTES = 8 * 2**20
 # Stands in for a space inside a token while gensim parses a GloVe 840B-style file.
 _SPACE_STAND_IN = "\ue000"
 _COMPRESSED = {".gz", ".bz2", ".xz", ".zst"}
+_SUPPORTED_COMPRESSION = {".gz", ".bz2", ".xz"}
+_UNSUPPORTED_COMPRESSION = {".zst", ".zstd", ".lz4", ".lzma", ".z", ".br", ".7z", ".zip"}
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -145,6 +148,39 @@ def _gensim_data_path(name: str, spec: str) -> Path:
 
 
 def _load_file(path: Path, spec: str, cache: bool | None, log, skip: bool) -> Vectors:
+    """_read_file(), with what a damaged compressed file raises (a truncated .gz or .bz2 ends in
+    EOFError, which typer would print as 'Aborted.'; a corrupt .xz in LZMAError) as one line."""
+    import lzma
+    import zlib
+
+    compression = _compression(path)
+    try:
+        return _read_file(path, spec, cache, log, skip)
+    except (EOFError, lzma.LZMAError, zlib.error) as error:
+        what = f"the {compression} data is truncated or corrupt" if compression else "cut short"
+        raise UserError(f"cannot read vectors: {what} ({_first_line(error)})", path) from None
+
+
+def _compression(path: Path) -> str | None:
+    """The compression a vectors file's name says (.gz, .bz2, .xz), None for none; a UserError
+    for one the reader does not support (.zst and the like), or zstd data under any name."""
+    suffix = path.suffix.lower()
+    if suffix in _SUPPORTED_COMPRESSION:
+        return suffix
+    with reading(path, "a vectors file"), open(path, "rb") as f:
+        magic = f.read(4)
+    if suffix in _UNSUPPORTED_COMPRESSION or magic == _ZSTD_MAGIC:
+        supported = ", ".join(sorted(_SUPPORTED_COMPRESSION))
+        named = suffix if suffix in _UNSUPPORTED_COMPRESSION else "zstd"
+        raise UserError(
+            f"cannot read vectors: {named} compression is not supported "
+            f"(decompress the file, or compress it as {supported})",
+            path,
+        )
+    return None
+
+
+def _read_file(path: Path, spec: str, cache: bool | None, log, skip: bool) -> Vectors:
     from windowner.vectors import cache as vectors_cache
 
     # Only text files are ever cached, so a hit needs no look at the file (nor gensim).
@@ -158,7 +194,9 @@ def _load_file(path: Path, spec: str, cache: bool | None, log, skip: bool) -> Ve
         if kind == "kv":
             keyed = _load_keyed_vectors(path)
         else:
+            claimed = _binary_header(path)
             keyed = _gensim_word2vec(path, binary=True, header=True)
+            _check_binary_size(path, claimed, keyed.index_to_key)
         all_words = list(keyed.index_to_key)
         words, matrix = _drop_bad_rows(all_words, _float32(keyed.vectors), path, skip)
         if len(words) < len(all_words):
@@ -173,6 +211,48 @@ def _load_file(path: Path, spec: str, cache: bool | None, log, skip: bool) -> Ve
         if saved is not None:
             log(f"vectors {spec}: parsed {len(words):,} words × {matrix.shape[1]}; cached {saved}")
     return Vectors(spec, words, matrix)
+
+
+def _binary_header(path: Path) -> tuple[int, int, int]:
+    """A word2vec binary file's `COUNT DIM` header, checked against the file's size before
+    gensim allocates COUNT × DIM floats. -> (count, dim, bytes of the header line)."""
+    from gensim import utils
+
+    with reading(path, "a vectors file"), utils.open(str(path), "rb") as f:
+        line = f.readline(1 << 16)
+    count, dim = (int(field) for field in line.split())
+    if count < 1 or dim < 1:
+        raise UserError(f"cannot read vectors: the header says {count} vectors of {dim}", path, 1)
+    # Uncompressed, the numbers alone take COUNT × DIM × 4 bytes; compressed, allow 100 times
+    # the file's size (float32 vectors compress to about 90% of their size).
+    room = path.stat().st_size * (100 if _compression(path) else 1)
+    if count * dim * 4 > room:
+        raise UserError(
+            f"cannot read vectors: the header says {count:,} vectors of {dim:,} numbers "
+            f"({count * dim * 4:,} bytes), more than the file's {path.stat().st_size:,} bytes "
+            "can hold",
+            path,
+            1,
+        )
+    return count, dim, len(line)
+
+
+def _check_binary_size(path: Path, claimed: tuple[int, int, int], words: list) -> None:
+    """gensim reads COUNT vectors and ignores the rest: a header whose count is below the
+    file's real number of vectors would silently drop them. An uncompressed file must end
+    where its COUNT vectors do (give or take a newline before each word)."""
+    count, dim, header = claimed
+    if _compression(path) or any(word is None for word in words):
+        return  # a repeated word (None) is reported on its own
+    used = header + sum(len(word.encode("utf-8")) + 1 for word in words) + count * dim * 4
+    extra = path.stat().st_size - used
+    if extra > count:
+        raise UserError(
+            f"cannot read vectors: the header says {count:,} vectors but {extra:,} bytes follow "
+            "the last of them (more vectors than the header's count?)",
+            path,
+            1,
+        )
 
 
 def _drop_bad_rows(

@@ -1,0 +1,82 @@
+"""Hostile inputs (issue 16): encodings that are no text codec, text decoding to lone
+surrogates, a malformed --dataset, damaged vectors: one `error:` line each through the
+commands, and the generated cases in-process where the command adds nothing."""
+
+from __future__ import annotations
+
+import encodings.aliases
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import one_error_line, run
+from tests.test_model_file import tiny_model
+from windowner.data.text_input import TextReader
+from windowner.errors import UserError
+from windowner.model_file import save_model
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("inputs") / "model.npz"
+    save_model(path, tiny_model())
+    return path
+
+
+def test_every_codec_that_is_not_text_is_refused_before_reading(tmp_path):
+    """Every bytes-to-bytes or str-to-str codec Python registers (base64, zlib, rot13, ...)
+    and 'undefined' are one UserError naming the --encoding."""
+    import codecs
+
+    (tmp_path / "in.txt").write_bytes(b"Paris\n")
+    refused = 0
+    for name in sorted(set(encodings.aliases.aliases.values()) | {"rot13", "undefined"}):
+        try:
+            info = codecs.lookup(name)
+        except LookupError:
+            continue  # an alias of a codec this platform lacks (mbcs)
+        if getattr(info, "_is_text_encoding", True) and name != "undefined":
+            continue
+        with pytest.raises(UserError, match=f"--encoding '{name}'"):
+            TextReader(str(tmp_path / "in.txt"), "line", name)
+        refused += 1
+    assert refused >= 8  # base64, bz2, hex, quopri, rot13, uu, zlib, undefined, ...
+
+
+def test_a_codec_error_while_decoding_names_the_line(tmp_path):
+    (tmp_path / "in.txt").write_bytes(b"Paris\nx y\n")
+    with pytest.raises(UserError, match="not valid punycode text") as error:
+        list(TextReader(str(tmp_path / "in.txt"), "line", "punycode"))
+    assert error.value.line == 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-7", "unicode_escape", "raw_unicode_escape"])
+def test_text_decoding_to_a_lone_surrogate_names_its_line(tmp_path, encoding):
+    rng = random.Random(encoding)
+    for _ in range(20):
+        lines = ["Paris met York ."] * rng.randint(1, 30)
+        bad = rng.randrange(len(lines))
+        surrogate = chr(rng.randint(0xD800, 0xDFFF))
+        lines[bad] = f"in {surrogate} it"
+        data = "\n".join(lines).encode(encoding, "surrogatepass" if "utf" in encoding else "strict")
+        path = tmp_path / "in.txt"
+        path.write_bytes(data + b"\n")
+        reader = TextReader(str(path), "line", encoding)
+        with pytest.raises(UserError, match=f"lone surrogate U\\+{ord(surrogate):04X}") as error:
+            list(reader)
+        assert error.value.line == bad + 1
+
+
+def test_encodings_and_a_malformed_dataset_through_ner_tag(model, tmp_path):
+    cases = [
+        ("Paris\n", ["--encoding", "rot13"], "--encoding 'rot13' is not a text encoding"),
+        ("ok\n+2AA-\n", ["--encoding", "utf-7"], "<stdin>:2: decodes (utf-7) to a lone surrogate"),
+    ]
+    for text, flags, message in cases:
+        line = one_error_line(run("ner-tag", model, "-", *flags, stdin=text))
+        assert message in line, line
+    (tmp_path / "bad.jsonl").write_text('{"text": "Paris"}\n{"text": broken\n')
+    result = run("ner-tag", model, "--dataset", tmp_path / "bad.jsonl", "-o", tmp_path / "o.jsonl")
+    assert "bad.jsonl: cannot read as json: JSON parse error" in one_error_line(result)
+    assert not (tmp_path / "o.jsonl").exists()
