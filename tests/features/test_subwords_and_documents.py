@@ -96,3 +96,47 @@ def test_encode_lays_out_every_slot(conll_dir):
     first = np.cumsum(windows.lengths) - windows.lengths
     assert (windows.ids[first, 0, 2:6] == features.subwords.padding_ids()[:4]).all()
     assert (windows.ids[first, 0, 7] == 0).all()  # the document slot's padding
+
+
+def _reference_document_ids(sentences, documents):
+    """The document classes written as the definition reads, one token at a time."""
+    from windowner.features.document import _in_capitals, _kind
+
+    occurrences = []  # (document, lowercased word, kind) of every informative token
+    for sentence, document in zip(sentences, documents, strict=True):
+        capitals = _in_capitals(sentence)
+        for i, token in enumerate(sentence):
+            if i > 0 and not capitals:
+                occurrences.append((document, token.lower(), _kind(token), id(sentence), i))
+    out = []
+    for sentence, document in zip(sentences, documents, strict=True):
+        for i, token in enumerate(sentence):
+            kind = _kind(token)
+            if kind == 0:
+                out.append(DOCUMENT_CLASSES.index("no_letters"))
+                continue
+            others = [
+                k
+                for d, w, k, where, j in occurrences
+                if d == document and w == token.lower() and (where, j) != (id(sentence), i)
+            ]
+            lower, capital = 1 in others, 2 in others
+            name = {(False, False): "alone", (True, False): "lower_elsewhere"}.get(
+                (lower, capital), "capitalised_elsewhere" if not lower else "both_elsewhere"
+            )
+            out.append(DOCUMENT_CLASSES.index(name))
+    return np.array(out)
+
+
+def test_document_context_matches_its_definition_on_generated_documents():
+    """500 seeded documents of confusable words (Japan, japan, JAPAN, headlines, accents)."""
+    rng = np.random.default_rng(7)
+    words = ["Japan", "japan", "JAPAN", "the", "The", "win", "Win", "1996", ",", "McD", "eBay"]
+    words += ["ÉTÉ", "été", "Été", "x"]
+    for _ in range(500):
+        sentences = [
+            tuple(rng.choice(words, rng.integers(1, 7))) for _ in range(rng.integers(1, 8))
+        ]
+        documents = rng.integers(0, 3, len(sentences)).tolist()
+        expected = _reference_document_ids(sentences, documents)
+        assert (document_ids(sentences, documents) == expected).all(), (sentences, documents)

@@ -16,7 +16,6 @@ being tagged (a line, paragraph or file as --unit says, or one dataset row or on
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,30 +54,50 @@ def document_ids(sentences: Sequence[Sequence[str]], documents: Sequence[int]) -
 
     Shapes: sentences (S,) of tokens, documents (S,) each sentence's document (equal values are
     one document, wherever they are) -> ids (T,) int32, T the tokens of all sentences in order.
+    Each distinct token's kind and lowercased form are found once; the counts per (document,
+    word, kind) are then one np.unique over the informative tokens, and each token reads its
+    two counts back by binary search, less its own occurrence.
     """
-    counts: dict[int, Counter] = {}  # document -> Counter of (lowercased word, kind)
-    informative: list[list[bool]] = []
-    for sentence, document in zip(sentences, documents, strict=True):
-        capitals = _in_capitals(sentence)
-        marks = [i > 0 and not capitals for i in range(len(sentence))]
-        informative.append(marks)
-        counter = counts.setdefault(document, Counter())
-        for token, mark in zip(sentence, marks, strict=True):
-            if mark:
-                counter[token.lower(), _kind(token)] += 1
-    out = np.empty(sum(len(s) for s in sentences), np.int32)
-    i = 0
-    for sentence, document, marks in zip(sentences, documents, informative, strict=True):
-        counter = counts[document]
-        for token, mark in zip(sentence, marks, strict=True):
-            kind = _kind(token)
-            if kind == 0:
-                out[i] = _NO_LETTERS
-            else:
-                key = token.lower()
-                # this occurrence itself does not count as "elsewhere"
-                lower = counter[key, _LOWER] - (mark and kind == _LOWER)
-                capital = counter[key, _CAPITAL] - (mark and kind == _CAPITAL)
-                out[i] = _ALONE + (_LOWER if lower > 0 else 0) + (_CAPITAL if capital > 0 else 0)
-            i += 1
-    return out
+    first_seen: dict[str, int] = {}
+    type_of = np.fromiter(
+        (first_seen.setdefault(t, len(first_seen)) for sentence in sentences for t in sentence),
+        np.int64,
+    )
+    types = list(first_seen)
+    lowered: dict[str, int] = {}
+    word_of_type = np.fromiter(
+        (lowered.setdefault(t.lower(), len(lowered)) for t in types), np.int64, len(types)
+    )
+    kind_of_type = np.fromiter((_kind(t) for t in types), np.int64, len(types))
+    has_lower_type = np.fromiter((any(c.islower() for c in t) for t in types), bool, len(types))
+    lengths = np.fromiter((len(s) for s in sentences), np.int64, len(sentences))
+    if not len(type_of):
+        return np.zeros(0, np.int32)
+    starts = np.cumsum(lengths) - lengths
+    kind, word = kind_of_type[type_of], word_of_type[type_of]
+    # a sentence in capitals (a headline) has no token with a lowercase letter
+    nonempty = lengths > 0
+    has_lower = np.zeros(len(sentences), bool)
+    has_lower[nonempty] = np.add.reduceat(has_lower_type[type_of], starts[nonempty]) > 0
+    informative = np.repeat(has_lower, lengths)
+    informative[starts[nonempty]] = False  # a sentence's first word is capitalised anyway
+    _, document = np.unique(np.asarray(documents, np.int64), return_inverse=True)
+    document = np.repeat(document.reshape(-1), lengths)
+    counted = informative & ((kind == _LOWER) | (kind == _CAPITAL))
+    # one code per (document, word, kind): kind _LOWER → 0, _CAPITAL → 1
+    code = (document * len(lowered) + word) * 2
+    seen, counts = np.unique(code[counted] + (kind[counted] == _CAPITAL), return_counts=True)
+
+    def count(codes: np.ndarray) -> np.ndarray:
+        if not len(seen):  # no informative word at all
+            return np.zeros(len(codes), np.int64)
+        at = np.searchsorted(seen, codes)
+        found = at < len(seen)
+        found[found] = seen[at[found]] == codes[found]
+        return np.where(found, counts[np.minimum(at, len(seen) - 1)], 0)
+
+    lower = count(code) - (counted & (kind == _LOWER))  # this occurrence is not "elsewhere"
+    capital = count(code + 1) - (counted & (kind == _CAPITAL))
+    out = _ALONE + np.where(lower > 0, _LOWER, 0) + np.where(capital > 0, _CAPITAL, 0)
+    out[kind == 0] = _NO_LETTERS
+    return out.astype(np.int32)
