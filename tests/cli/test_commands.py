@@ -71,8 +71,11 @@ def test_eval_reproduces_the_recorded_test_f1(trained, conll_dir, tmp_path):
 
     # The same test set written in IOB1, as the 2003 files were, scores the same.
     iob1 = tmp_path / "test.iob1"
-    lines = []
+    lines, document = [], None
     for sentence in read_conll(conll_dir / "test.txt").sentences:
+        if sentence.document != document:  # documents kept: the model reads their context
+            lines += ["-DOCSTART- O", ""]
+            document = sentence.document
         lines += [f"{t} {tag}" for t, tag in zip(sentence.tokens, to_iob1(sentence.tags))]
         lines.append("")
     iob1.write_text("\n".join(lines) + "\n")

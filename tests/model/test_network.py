@@ -77,7 +77,7 @@ def test_a_table_read_by_several_slots_receives_every_slot():
     assert max(errors.values()) < TOLERANCE, errors
 
 
-@pytest.mark.parametrize("bug", ["first_slot_only", "swapped_slots"])
+@pytest.mark.parametrize("bug", ["first_slot_only", "swapped_slots", "shape_reads_document"])
 def test_planted_bugs_in_the_feature_backward_are_caught(monkeypatch, bug):
     """Each mistake in routing dx to the feature tables breaks the check of those tables."""
     real = layers.window_backward
@@ -87,14 +87,17 @@ def test_planted_bugs_in_the_feature_backward_are_caught(monkeypatch, bug):
         if bug == "first_slot_only":  # a table read by two slots gets only the first's share
             keep = [slots.index(slot) for slot in slots]
             return real(dx, (ids[:, :, keep], slots, widths))
-        # the suffix slots read the prefix slots' ids
         swapped = ids.copy()
-        swapped[:, :, [2, 3, 4, 5]] = ids[:, :, [4, 5, 2, 3]]
+        if bug == "swapped_slots":  # the suffix slots read the prefix slots' ids
+            swapped[:, :, [2, 3, 4, 5]] = ids[:, :, [4, 5, 2, 3]]
+        else:  # the shape slot's gradient goes to the rows the document slot read
+            swapped[:, :, slots.index("K")] = ids[:, :, slots.index("D")]
         return real(dx, (swapped, slots, widths))
 
     monkeypatch.setattr("windowner.model.network.window_backward", window_backward)
     errors = gradcheck.check_case("tanh", "sigmoid")
-    assert max(errors["P"], errors["S"]) > 1e-3, errors
+    broken = ("K",) if bug == "shape_reads_document" else ("P", "S")
+    assert max(errors[name] for name in broken) > 1e-3, errors
 
 
 @pytest.mark.parametrize("bug", ["bias_mean", "no_activation_derivative", "overwrite_rows"])

@@ -88,7 +88,10 @@ def test_only_type_is_the_lecture_binary_location_classifier(small_run, tmp_path
 
 def test_only_type_needs_the_sigmoid_head_and_a_known_type(small_run, tmp_path):
     with pytest.raises(UserError, match="needs --head sigmoid"):
-        train(small_run(out=str(tmp_path / "a"), **{"model.only_type": "LOC"}), log=print)
+        config = small_run(
+            out=str(tmp_path / "a"), **{"model.head": "softmax", "model.only_type": "LOC"}
+        )
+        train(config, log=print)
     with pytest.raises(UserError, match="no 'GPE' entities"):
         train(
             small_run(

@@ -183,20 +183,17 @@ def test_missing_and_malformed_vector_files(tmp_path):
         load_vectors(str(tmp_path / "junk.kv"))
 
 
-def test_a_cached_400k_word_file_reloads_in_well_under_two_seconds(glove, tmp_path):
-    import time
-
+def test_a_cached_400k_word_file_reloads_from_its_cache_not_by_parsing(glove, tmp_path):
     # The cache entry of a GloVe 6B text file, made without the 30 s parse: what is cached is
-    # the parse's result, keyed on the file's path, size and mtime.
+    # the parse's result, keyed on the file's path, size and mtime. The file itself is 171 MB of
+    # zero bytes (sparse), which parse to no vectors at all: getting GloVe's 400k words back
+    # proves they came from the cache. (How fast that is, is make bench's business.)
     path = tmp_path / "glove.6B.50d.txt"
     with open(path, "wb") as f:
-        f.truncate(171 * 2**20)  # stands in for the 171 MB text file (sparse: nothing written)
+        f.truncate(171 * 2**20)
     assert vectors_cache.save_cached(path, glove.words, glove.matrix) is not None
-    started = time.perf_counter()
     loaded = load_vectors(str(path))
-    seconds = time.perf_counter() - started
     assert loaded.words == glove.words and np.array_equal(loaded.matrix, glove.matrix)
-    assert seconds < 2.0
 
 
 # --- hostile vector files (issue 16): each is one UserError, nothing allocated for a lie ----

@@ -97,13 +97,15 @@ def encode(
     half: int,
     features: Features = Features(),
     documents: Sequence[int] | None = None,
+    document_classes: np.ndarray | None = None,
 ) -> Windows:
     """Look every token up once and cut the windows, padding with <s>/</s> at sentence edges.
 
     A word's row, casing class and subwords depend on the word alone, so they are found for each
     distinct token once (about one in ten of a news corpus's tokens) and spread to every
     occurrence. `documents[i]` is sentence i's document (features/document.py); None: every
-    sentence is a document of its own.
+    sentence is a document of its own. `document_classes` (T,), when given, is the document
+    context already found (for sentences cut from a larger document), and documents is unused.
     """
     first_seen: dict[str, int] = {}
     type_of = np.fromiter(
@@ -129,8 +131,11 @@ def encode(
             for j in range(per_type.shape[1])
         ]
     if features.document:
-        if documents is None:
-            documents = range(len(sentences))
-        classes = document_ids(sentences, documents)
+        if document_classes is not None:
+            classes = np.asarray(document_classes, np.int32)
+        else:
+            if documents is None:
+                documents = range(len(sentences))
+            classes = document_ids(sentences, documents)
         columns.append(window_ids(classes, lengths, half, DOCUMENT_PADDING, DOCUMENT_PADDING))
     return Windows(np.stack(columns, axis=2), lengths)

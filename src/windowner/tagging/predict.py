@@ -30,11 +30,13 @@ def predict(
     sentences: Sequence[Sequence[str]],
     decode: str | None = None,
     documents: Sequence[int] | None = None,
+    document_classes: np.ndarray | None = None,
 ) -> list[Prediction]:
     """Decode every sentence. `decode` is 'greedy' or 'viterbi'; None takes the model's own.
 
     `documents[i]` is sentence i's document, for a model with document context (equal values
-    are one document); None: each sentence is a document of its own.
+    are one document); None: each sentence is a document of its own. `document_classes` (one
+    per token) is that context already found, for sentences cut from larger documents.
     """
     decode = decode or model.metadata.get("decode", DEFAULT_DECODE)
     try:
@@ -43,7 +45,14 @@ def predict(
         raise UserError(str(error)) from None
     if not sentences:
         return []
-    windows = encode(sentences, model.vocabulary, model.network.window, model.features, documents)
+    windows = encode(
+        sentences,
+        model.vocabulary,
+        model.network.window,
+        model.features,
+        documents,
+        document_classes,
+    )
     network, lengths = model.network, windows.lengths
     only_type = model.metadata.get("only_type")
     allowed = None if only_type else allowed_transitions(model.tags)

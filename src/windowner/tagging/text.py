@@ -22,6 +22,7 @@ import numpy as np
 
 from windowner.data.tags import spans
 from windowner.data.tokenizer import Token, sentences, split_sentences, tokenize
+from windowner.features.document import document_ids
 from windowner.model_file import Model
 from windowner.tagging.predict import Prediction, predict
 
@@ -164,7 +165,8 @@ def _tag_group(
 ) -> Iterator[TaggedText]:
     """One TaggedText per piece of `group` (each a list of sentences), predicted together."""
     flat = [[token.text for token in sentence] for split in group for sentence in split]
-    predicted = iter(_predict_in_chunks(model, flat, decode))
+    # the pieces of one record are one document, as far as the group reaches
+    predicted = iter(_predict_in_chunks(model, flat, decode, [0] * len(flat)))
     for split in group:
         mine = [next(predicted) for _ in split]
         tags = [prediction.tags for prediction in mine]
@@ -256,30 +258,47 @@ def _predict_in_chunks(
 
     A sentence longer than that (a paragraph without punctuation) is predicted piece by piece
     and its pieces' tags joined (an entity across a cut comes out as two), so that no input
-    makes a forward pass larger. A document longer than a chunk is cut with it: its document
-    context is then each piece's.
+    makes a forward pass larger. The document context (`documents[i]` is sentence i's) is found
+    for all the sentences before they are cut into chunks, so no cut changes it.
     """
+    context: list[np.ndarray | None] = [None] * len(sentences)
+    if model.features.document and sentences:
+        classes = document_ids(sentences, documents)
+        context = np.split(classes, np.cumsum([len(s) for s in sentences])[:-1])
     predictions: list[Prediction] = []
     chunk: list[list[str]] = []
-    chunk_documents: list[int] = []
+    chunk_context: list = []
     size = 0
-    for sentence, document in zip(sentences, documents, strict=True):
+
+    def flush() -> None:
+        known = None if chunk_context[0] is None else np.concatenate(chunk_context)
+        predictions.extend(predict(model, chunk, decode, document_classes=known))
+
+    for sentence, classes in zip(sentences, context, strict=True):
         if chunk and size + len(sentence) > MAX_CHUNK_TOKENS:
-            predictions += predict(model, chunk, decode, chunk_documents)
-            chunk, chunk_documents, size = [], [], 0
+            flush()
+            chunk, chunk_context, size = [], [], 0
         if len(sentence) > MAX_CHUNK_TOKENS:
-            predictions.append(_predict_long(model, sentence, decode))
+            predictions.append(_predict_long(model, sentence, decode, classes))
             continue
         chunk.append(sentence)
-        chunk_documents.append(document)
+        chunk_context.append(classes)
         size += len(sentence)
-    predictions += predict(model, chunk, decode, chunk_documents)
+    if chunk:
+        flush()
     return predictions
 
 
-def _predict_long(model: Model, sentence: list[str], decode: str | None) -> Prediction:
+def _predict_long(
+    model: Model, sentence: list[str], decode: str | None, classes: np.ndarray | None
+) -> Prediction:
     pieces = [
-        predict(model, [sentence[i : i + MAX_CHUNK_TOKENS]], decode)[0]
+        predict(
+            model,
+            [sentence[i : i + MAX_CHUNK_TOKENS]],
+            decode,
+            document_classes=None if classes is None else classes[i : i + MAX_CHUNK_TOKENS],
+        )[0]
         for i in range(0, len(sentence), MAX_CHUNK_TOKENS)
     ]
     tags = [tag for piece in pieces for tag in piece.tags]
