@@ -83,8 +83,8 @@ def run_one(row: str, seed: int) -> dict:
         "row": row,
         "seed": seed,
         "best_epoch": scores["best_epoch"],
-        "dev_f1": scores["dev"]["f1"],
-        "test_f1": scores["test"]["f1"],
+        "dev_f1": scores["dev"]["overall"]["f1"],
+        "test_f1": scores["test"]["overall"]["f1"],
         "seconds": float(seconds.read_text()) if seconds.exists() else None,
     }
     print(json.dumps(result), flush=True)

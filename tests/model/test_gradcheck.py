@@ -95,8 +95,9 @@ def test_command_prints_one_json_record_per_case():
 
 
 def test_check_all_covers_every_activation_head_and_variant():
-    results = check_all(["relu", "glu"], HEADS, leak=0.3, beta=2.0)
-    assert len(results) == 2 * len(HEADS) * len(VARIANTS) + 2  # + the sentence objective
+    # (every case's errors are checked by the parametrised test above; this checks the sweep)
+    results = check_all(["relu", "glu"], ["sigmoid"], leak=0.3, beta=2.0)
+    assert len(results) == 2 * len(VARIANTS) + 2  # + the sentence objective of each
     assert {r.activation: r.hyperparameters for r in results} == {"relu": {}, "glu": {}}
     assert all(r.passed for r in results)
 

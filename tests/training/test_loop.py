@@ -39,7 +39,7 @@ def metrics(out: Path) -> list[dict]:
 def test_sigint_then_resume_ends_with_the_uninterrupted_model(small_run, tmp_path):
     settings = {
         "training.epochs": 3,
-        "training.batch_size": 1,
+        "training.batch_size": 4,  # many steps an epoch, so the signal lands mid-epoch
         "training.dropout_h": 0.2,
         "training.momentum": 0.5,
     }
@@ -51,7 +51,7 @@ def test_sigint_then_resume_ends_with_the_uninterrupted_model(small_run, tmp_pat
         *small_run_args(config),
         "--epochs",
         "3",
-        *("--set", "model.hidden=30", "--set", "training.batch_size=1"),
+        *("--set", "model.hidden=30", "--set", "training.batch_size=4"),
         *("--set", "training.dropout_h=0.2", "--set", "training.momentum=0.5"),
         "--out",
         config.out,
