@@ -13,7 +13,7 @@ import numpy as np
 
 from windowner.model.activations import Activation, get_activation, hyperparameters
 from windowner.model.layers import RowGrad, window_forward
-from windowner.model.losses import l2_penalty
+from windowner.model.losses import l2_penalty, sigmoid_cross_entropy, softmax_cross_entropy
 from windowner.model.network import Dropout, WindowNetwork
 from windowner.model.sentence import sentence_loss
 
@@ -96,7 +96,22 @@ def check_network(
     _, grads = objective()
 
     def loss() -> float:
-        return objective()[0]
+        """J alone, from the forward pass and the objective's definition: no backward runs, so
+        the numerical side neither pays for nor relies on the code being checked."""
+        masks = Dropout(*dropout, np.random.default_rng(DROPOUT_SEED)) if any(dropout) else None
+        s, _ = network.forward(ids, masks)
+        if sentences is not None:  # (1/L) Σ over sentences of −log p(y | s), as trained
+            lengths, (allowed_A, allowed_a0) = sentences
+            p = network.params
+            J = sentence_loss(s, lengths, y, p["A"], p["a0"], allowed_A, allowed_a0)[0]
+            J *= len(lengths) / len(ids)
+        elif network.head == "softmax":
+            J = softmax_cross_entropy(s, y)[0]
+        else:
+            J = sigmoid_cross_entropy(s, y)[0]
+        if weight_decay:
+            J += l2_penalty(network.params, weight_decay)[0]
+        return J
 
     errors = {}
     for name, param in network.params.items():
