@@ -106,8 +106,18 @@ def table(results: list[dict]) -> str:
             return f"{values[0]:.4f}" if values else "–"
         return f"{statistics.fmean(values):.4f} ± {statistics.stdev(values):.4f}"
 
+    def scores(row: str, key: str) -> list[float]:
+        return [r[key] for r in results if r["row"] == row and "error" not in r]
+
+    def delta(row: str, key: str) -> str:
+        if row == "default" or not scores(row, key) or not scores("default", key):
+            return ""
+        change = statistics.fmean(scores(row, key)) - statistics.fmean(scores("default", key))
+        return f" ({100 * change:+.2f})"
+
     lines = [
-        "| row | what it measures | seeds | dev F1 | test F1 | best epochs | minutes/run |",
+        "| row | what it measures | seeds | dev F1 (Δ points) | test F1 (Δ points) | best epochs "
+        "| minutes/run |",
         "|---|---|---|---|---|---|---|",
     ]
     for row, (what, _) in ROWS.items():
@@ -116,12 +126,10 @@ def table(results: list[dict]) -> str:
             continue
         minutes = [r["seconds"] / 60 for r in mine if r.get("seconds")]
         lines.append(
-            f"| {row} | {what} | {len(mine)} | {mean_sd([r['dev_f1'] for r in mine])} | "
-            f"{mean_sd([r['test_f1'] for r in mine])} | "
-            f"{', '.join(str(r['best_epoch']) for r in mine)} | "
-            f"{statistics.fmean(minutes):.1f} |"
-            if minutes
-            else "– |"
+            f"| {row} | {what} | {len(mine)} | {mean_sd(scores(row, 'dev_f1'))}"
+            f"{delta(row, 'dev_f1')} | {mean_sd(scores(row, 'test_f1'))}{delta(row, 'test_f1')} "
+            f"| {', '.join(str(r['best_epoch']) for r in mine)} | "
+            + (f"{statistics.fmean(minutes):.1f} |" if minutes else "– |")
         )
     return "\n".join(lines) + "\n"
 
