@@ -136,3 +136,22 @@ def test_a_model_of_format_1_loads_and_tags_as_it_did(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == (fixtures / "format-1-tags.jsonl").read_text()
+
+
+def test_an_ensemble_mean_keeps_forbidden_tags_at_zero_and_is_exact_elsewhere():
+    """Members of the sentence objective give log p = −inf to tags IOB2 forbids; the mean of
+    their probabilities must keep those at −inf without NaN, and be exact everywhere else."""
+    from windowner.model.ensemble import mean_of_logs
+
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(5), size=(3, 40))  # (members, tokens, tags)
+    p[:, :10, 2] = 0.0  # a tag every member forbids on these tokens
+    p[0, 10:20, 4] = 0.0  # one member alone forbids it
+    p /= p.sum(axis=2, keepdims=True)
+    with np.errstate(divide="ignore"):
+        logs = np.log(p)
+    mean = mean_of_logs(logs)
+    assert not np.isnan(mean).any()
+    assert np.isneginf(mean[:10, 2]).all()
+    with np.errstate(divide="ignore"):
+        assert np.allclose(mean, np.log(p.mean(axis=0)))

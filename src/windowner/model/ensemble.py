@@ -61,8 +61,19 @@ class Ensemble:
         WindowNetwork.log_probs does).
 
         Math: log (1/M) Σₘ exp(ℓₘ) = max ℓ + log Σₘ exp(ℓₘ − max ℓ) − log M, per entry, so that
-        no member's tiny probability underflows the sum.
+        no member's tiny probability underflows the sum (mean_of_logs).
         """
         each = np.stack([m.log_probs(ids, batch, lengths, allowed) for m in self.members])
-        top = each.max(axis=0)
-        return top + np.log(np.exp(each - top).sum(axis=0)) - np.log(len(self.members))
+        return mean_of_logs(each)
+
+
+def mean_of_logs(each: np.ndarray) -> np.ndarray:
+    """Shapes: (M, N, T) log-probabilities -> (N, T) log of their mean over M.
+
+    A tag no member allows (log p = −inf in all, as the sentence objective's masks give) stays
+    −inf: its maximum is replaced by 0 before the shift, so that −inf − (−inf) never makes NaN.
+    """
+    top = each.max(axis=0)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):  # log 0 = −inf for a tag every member forbids
+        return top + np.log(np.exp(each - top).sum(axis=0)) - np.log(len(each))
