@@ -3,14 +3,15 @@
     python experiments/final.py ensembles   # join runs/ablation/ROW/seed-N/model.npz
     python experiments/final.py with-dev    # train + dev, each seed for its dev-chosen epochs
 
-Ensembles: the default row's seeds 0–2 and the sentence row's, each scored on dev
+Ensembles: the full row's seeds 0–2 and the sentence row's, each scored on dev
 and once on test, with the file's size and its tagging speed (tokens per CPU second over
 test.txt, the model loaded, one BLAS thread: CPU time, so that other work on the machine does
 not count). Nothing is chosen on test.
 
-with-dev: for each seed of the default row, ner-train --set training.with_dev=true for exactly
-the epochs that seed's dev-selected run chose (its best epoch); its test F1 is a model trained
-on train + dev, reported apart, and its "dev" F1 is on training data.
+with-dev: for each seed of the full row (every ingredient on), ner-train --set
+training.with_dev=true for exactly the epochs that seed's dev-selected run chose (its best
+epoch); its test F1 is a model trained on train + dev, reported apart, and its "dev" F1 is on
+training data.
 
 Results: experiments/final-results.json.
 """
@@ -51,7 +52,7 @@ def ensembles() -> list[dict]:
     sentences = [s.tokens for s in test.sentences]
     documents = [s.document for s in test.sentences]
     results = []
-    for row, seeds in (("default", (0, 1, 2)), ("sentence", (0, 1, 2))):
+    for row, seeds in (("full", (0, 1, 2)), ("sentence", (0, 1, 2))):
         runs = [ABLATION / row / f"seed-{s}" for s in seeds]
         if not all((run / "model.npz").exists() for run in runs):
             print(f"{row} {seeds}: models missing, skipped", file=sys.stderr)
@@ -89,7 +90,7 @@ def ensembles() -> list[dict]:
 
 
 def with_dev_one(seed: int) -> dict:
-    chosen = json.loads((ABLATION / "default" / f"seed-{seed}" / "scores.json").read_text())
+    chosen = json.loads((ABLATION / "full" / f"seed-{seed}" / "scores.json").read_text())
     epochs = chosen["best_epoch"]
     out = FINAL / "with-dev" / f"seed-{seed}"
     if not (out / "scores.json").exists():
@@ -97,6 +98,7 @@ def with_dev_one(seed: int) -> dict:
             str(Path(sys.executable).with_name("ner-train")),
             *("--config", "configs/conll2003.toml", "--seed", str(seed), "--out", str(out)),
             *("--epochs", str(epochs), "--set", "training.with_dev=true", "--force", "--quiet"),
+            *("--set", "model.affix_dim=8"),  # the full config, as the ablation's full row
         ]
         done = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True)
         if done.returncode:

@@ -205,7 +205,7 @@ class ModelConfig:
         _sized(0, 100, "every window position gets casing_dim more inputs to W"),
     )
     affix_dim: int = setting(
-        8,
+        0,
         "Width of each prefix and suffix vector per position (0: no affixes).",
         _sized(0, 100, "every window position gets 2·affix_max·affix_dim more inputs to W"),
     )
