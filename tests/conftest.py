@@ -69,6 +69,18 @@ def trained(tmp_path_factory, conll_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_model_file(tmp_path_factory) -> Path:
+    """test_model_file's tiny model, saved once: for commands whose model's quality is beside
+    the point (input and output handling)."""
+    from tests.test_model_file import tiny_model
+    from windowner.model_file import save_model
+
+    path = tmp_path_factory.mktemp("tiny") / "model.npz"
+    save_model(path, tiny_model())
+    return path
+
+
+@pytest.fixture(scope="session")
 def conll_dir() -> Path:
     return CONLL
 

@@ -11,17 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import one_error_line, run
-from tests.test_model_file import tiny_model
 from windowner.data.text_input import TextReader
 from windowner.errors import UserError
-from windowner.model_file import save_model
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("inputs") / "model.npz"
-    save_model(path, tiny_model())
-    return path
+def model(tiny_model_file) -> Path:
+    return tiny_model_file
 
 
 def test_every_codec_that_is_not_text_is_refused_before_reading(tmp_path):

@@ -7,15 +7,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import head_of_conll, one_error_line, run
-from tests.test_model_file import tiny_model
-from windowner.model_file import save_model
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("new-user") / "model.npz"
-    save_model(path, tiny_model())
-    return path
+def model(tiny_model_file) -> Path:
+    return tiny_model_file
 
 
 def test_conll_keeps_one_record_per_input_line_blank_ones_included(model):

@@ -58,26 +58,43 @@ def document_ids(sentences: Sequence[Sequence[str]], documents: Sequence[int]) -
     word, kind) are then one np.unique over the informative tokens, and each token reads its
     two counts back by binary search, less its own occurrence.
     """
+    types, type_of = token_types(sentences)
+    lengths = np.fromiter((len(s) for s in sentences), np.int64, len(sentences))
+    return classes_of_tokens(types, type_of, lengths, documents)
+
+
+def token_types(sentences: Sequence[Sequence[str]]) -> tuple[list[str], np.ndarray]:
+    """The distinct tokens, in order of first appearance, and which one each token is.
+
+    Shapes: sentences (S,) -> types (V,), type_of (T,) with sentences' token i = types[type_of[i]].
+    """
     first_seen: dict[str, int] = {}
     type_of = np.fromiter(
         (first_seen.setdefault(t, len(first_seen)) for sentence in sentences for t in sentence),
-        np.int64,
+        np.intp,
     )
-    types = list(first_seen)
+    return list(first_seen), type_of
+
+
+def classes_of_tokens(
+    types: Sequence[str], type_of: np.ndarray, lengths: np.ndarray, documents: Sequence[int]
+) -> np.ndarray:
+    """document_ids from the tokens as token_types gives them and the sentences' lengths (S,),
+    so that a caller that has found the distinct tokens already (encode) does not again."""
     lowered: dict[str, int] = {}
     word_of_type = np.fromiter(
         (lowered.setdefault(t.lower(), len(lowered)) for t in types), np.int64, len(types)
     )
     kind_of_type = np.fromiter((_kind(t) for t in types), np.int64, len(types))
     has_lower_type = np.fromiter((any(c.islower() for c in t) for t in types), bool, len(types))
-    lengths = np.fromiter((len(s) for s in sentences), np.int64, len(sentences))
+    lengths = np.asarray(lengths, np.int64)
     if not len(type_of):
         return np.zeros(0, np.int32)
     starts = np.cumsum(lengths) - lengths
     kind, word = kind_of_type[type_of], word_of_type[type_of]
     # a sentence in capitals (a headline) has no token with a lowercase letter
     nonempty = lengths > 0
-    has_lower = np.zeros(len(sentences), bool)
+    has_lower = np.zeros(len(lengths), bool)
     has_lower[nonempty] = np.add.reduceat(has_lower_type[type_of], starts[nonempty]) > 0
     informative = np.repeat(has_lower, lengths)
     informative[starts[nonempty]] = False  # a sentence's first word is capitalised anyway

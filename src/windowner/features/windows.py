@@ -14,7 +14,7 @@ import numpy as np
 from windowner.features.affixes import NO_SUBWORDS, Subwords
 from windowner.features.casing import PADDING_ID, casing_ids
 from windowner.features.document import PADDING_ID as DOCUMENT_PADDING
-from windowner.features.document import document_ids
+from windowner.features.document import classes_of_tokens, token_types
 from windowner.features.vocabulary import BOS_ID, EOS_ID, Vocabulary
 
 
@@ -107,16 +107,7 @@ def encode(
     sentence is a document of its own. `document_classes` (T,), when given, is the document
     context already found (for sentences cut from a larger document), and documents is unused.
     """
-    first_seen: dict[str, int] = {}
-    type_of = np.fromiter(
-        (
-            first_seen.setdefault(token, len(first_seen))
-            for sentence in sentences
-            for token in sentence
-        ),
-        np.intp,
-    )  # type_of[i]: the distinct token that token i is
-    types = list(first_seen)
+    types, type_of = token_types(sentences)  # type_of[i]: the distinct token that token i is
     lengths = np.fromiter((len(s) for s in sentences), np.int64, count=len(sentences))
     columns = [
         window_ids(vocabulary.ids(types)[type_of], lengths, half, BOS_ID, EOS_ID),
@@ -136,6 +127,6 @@ def encode(
         else:
             if documents is None:
                 documents = range(len(sentences))
-            classes = document_ids(sentences, documents)
+            classes = classes_of_tokens(types, type_of, lengths, documents)
         columns.append(window_ids(classes, lengths, half, DOCUMENT_PADDING, DOCUMENT_PADDING))
     return Windows(np.stack(columns, axis=2), lengths)
