@@ -12,8 +12,9 @@ def dropout_forward(x: np.ndarray, rate: float, rng: np.random.Generator):
     Math: m = 1[u ≥ rate] / (1 − rate), u ~ U(0, 1); out = x ∘ m. The mask is kept: backward
     must reuse the very units the forward dropped.
     """
-    mask = (rng.random(x.shape, dtype=np.float32) >= rate).astype(x.dtype)
-    mask /= 1.0 - rate
+    keep = rng.random(x.shape, dtype=np.float32) >= rate
+    scale = x.dtype.type(1.0) / x.dtype.type(1.0 - rate)  # 1/(1 − rate), in x's dtype
+    mask = keep * scale  # True·scale = scale, False·scale = 0: one pass for the mask
     return x * mask, mask
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from windowner.model.activations import Activation, get_activation, hyperparameters
-from windowner.model.layers import RowGrad, window_forward
+from windowner.model.layers import TableGrad, window_forward
 from windowner.model.losses import l2_penalty, sigmoid_cross_entropy, softmax_cross_entropy
 from windowner.model.network import Dropout, WindowNetwork
 from windowner.model.sentence import sentence_loss
@@ -116,8 +116,8 @@ def check_network(
     errors = {}
     for name, param in network.params.items():
         analytic = grads[name]
-        if isinstance(analytic, RowGrad):
-            analytic = analytic.dense(len(param))
+        if isinstance(analytic, TableGrad):
+            analytic = analytic.summed.dense(len(param))
             slots = [j for j, slot in enumerate(network.slots) if slot == name]
             rows = np.unique(ids[:, :, slots])
             view = param[rows]  # a copy: perturb it, write it back around every evaluation

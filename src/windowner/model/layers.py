@@ -3,11 +3,15 @@ backward returns the gradients of its inputs in the order the forward took them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 SMALL_BATCH = 64  # up to this many rows, affine_forward multiplies in the orientation W xᵀ
+# Tables up to this many numbers take SGD's step whole (TableGrad.subtract_from): cheaper than
+# finding the rows a batch read, for the casing, shape and document tables; E is far larger.
+DENSE_UPDATE_SIZE = 65_536
 
 
 @dataclass(frozen=True)
@@ -46,27 +50,70 @@ def window_forward(params: dict[str, np.ndarray], slots: tuple[str, ...], ids: n
     return x.reshape(N, -1), (ids, slots, widths)
 
 
-def window_backward(dx: np.ndarray, cache) -> dict[str, RowGrad]:
-    """Route ∂J/∂x back to the table rows that made x, summing where a row repeats (a word in
-    several windows, or one prefix table read by several slots).
+def window_backward(dx: np.ndarray, cache) -> dict[str, TableGrad]:
+    """Route ∂J/∂x back to the tables that made x: for each table, the rows its slots read and
+    their slices of dx (the sum per row, where a row repeats, is TableGrad's to make).
 
-    Shapes: dx (N, n·D₀) -> {table name: RowGrad over its rows}.
+    Shapes: dx (N, n·D₀) -> {table name: TableGrad}, each table once, in its first slot's order.
     """
     ids, slots, widths = cache
     N, n, _ = ids.shape
     dx = dx.reshape(N, n, sum(widths))
-    ends = np.cumsum(widths)
+    ends = np.cumsum(widths).tolist()
     grads = {}
-    for name in dict.fromkeys(slots):  # each table once, in the order of its first slot
+    for name in dict.fromkeys(slots):
         mine = [j for j, slot in enumerate(slots) if slot == name]
-        width = widths[mine[0]]
-        # Explicit row counts: with a width of 0, reshape(-1, 0) would be ambiguous.
-        rows = np.concatenate([ids[:, :, j].ravel() for j in mine])
-        values = np.concatenate(
-            [dx[:, :, ends[j] - width : ends[j]].reshape(N * n, width) for j in mine]
+        grads[name] = TableGrad(
+            tuple(ids[:, :, j] for j in mine),
+            tuple(dx[:, :, ends[j] - widths[j] : ends[j]] for j in mine),
         )
-        grads[name] = scatter_rows(rows, values)
     return grads
+
+
+@dataclass(frozen=True)
+class TableGrad:
+    """The gradient of one embedding table as a batch leaves it, before its rows are summed.
+
+    Shapes: for each slot that reads the table, ids (N, n) the rows read and values (N, n, w)
+    their slices of ∂J/∂x (views of dx). A row read several times (a word in several windows, or
+    one prefix table read by several slots) is owed the sum of all its slices: `summed` makes it
+    (for clipping's norm and the gradient checks), and `subtract_from` folds it into the SGD
+    update itself, which is the training step's common case.
+    """
+
+    ids: tuple[np.ndarray, ...]
+    values: tuple[np.ndarray, ...]
+
+    @functools.cached_property
+    def summed(self) -> RowGrad:
+        """The slots' slices summed per distinct row, slot after slot, in batch order."""
+        width = self.values[0].shape[-1]
+        rows = np.concatenate([ids.reshape(-1) for ids in self.ids])
+        values = np.concatenate([v.reshape(-1, width) for v in self.values])
+        return scatter_rows(rows, values)
+
+    def subtract_from(self, table: np.ndarray, lr: float) -> None:
+        """SGD on the rows the batch read: table[r] ← table[r] − α Σ (r's slices).
+
+        Shapes: table (rows, w), changed in place; lr a Python float (α in the table's dtype).
+        Math: the same numbers, bit for bit, as `table[summed.rows] -= lr * summed.values`. A
+        small table (casing, shapes, document classes: a few thousand numbers) sums into a
+        zeroed copy of itself in the same order as scatter_rows (0 + v₁ + v₂ + …) and takes
+        the step everywhere: a row the batch did not read moves by α·0, which leaves it as it
+        was. That skips the sort that finding the distinct rows of E needs.
+        """
+        if table.size > DENSE_UPDATE_SIZE:
+            g = self.summed
+            table[g.rows] -= lr * g.values
+            return
+        width = table.shape[1]
+        summed = np.zeros_like(table)
+        columns = np.arange(width)
+        for ids, values in zip(self.ids, self.values, strict=True):
+            flat_index = (ids[:, :, None] * width + columns).reshape(-1)
+            np.add.at(summed.reshape(-1), flat_index, values.reshape(-1))
+        summed *= lr
+        table -= summed
 
 
 def scatter_rows(ids: np.ndarray, values: np.ndarray) -> RowGrad:

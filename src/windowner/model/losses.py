@@ -30,9 +30,10 @@ def sigmoid_cross_entropy(s: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarr
     the lecture's σ(s) score with its logistic loss, once per output.
     """
     N = len(s)
-    # log(1 − σ(s)) = log σ(−s); both through the stable log σ.
-    J = -float((Y * log_sigmoid(s) + (1.0 - Y) * log_sigmoid(-s)).sum()) / N
-    ds = np.exp(log_sigmoid(s)) - Y
+    # log(1 − σ(s)) = log σ(−s); both through the stable log σ, log σ(s) made once for J and ds.
+    log_p = log_sigmoid(s)
+    J = -float((Y * log_p + (1.0 - Y) * log_sigmoid(-s)).sum()) / N
+    ds = np.exp(log_p) - Y
     ds /= N
     return J, ds.astype(s.dtype, copy=False)
 

@@ -185,7 +185,7 @@ def train_epoch(
                 if not math.isfinite(J):
                     return Epoch.NON_FINITE
                 norm = run.optimizer.step(network.params, grads, lr)
-                if not math.isfinite(norm):
+                if norm is not None and not math.isfinite(norm):
                     return Epoch.NON_FINITE
                 state.loss_sum += J * len(batch.rows)
                 shown_loss += J * len(batch.rows)
@@ -199,6 +199,11 @@ def train_epoch(
         finally:
             state.seconds += time.perf_counter() - started
             state.cpu_seconds += time.process_time() - cpu_started
+    # A step's loss is checked before its update, so the epoch's last update is checked here
+    # (SGD computes no gradient norm without clipping: a non-finite gradient shows in the next
+    # loss, or here).
+    if not all(np.isfinite(value).all() for value in network.params.values()):
+        return Epoch.NON_FINITE
     return Epoch.DONE
 
 

@@ -7,10 +7,10 @@ from collections.abc import Container
 
 import numpy as np
 
-from windowner.model.layers import RowGrad
+from windowner.model.layers import RowGrad, TableGrad
 from windowner.model.losses import l2_penalty
 
-Grads = dict[str, "np.ndarray | RowGrad"]
+Grads = dict[str, "np.ndarray | RowGrad | TableGrad"]
 
 
 class SGD:
@@ -35,18 +35,23 @@ class SGD:
         self.frozen = frozen
         self.velocity: dict[str, np.ndarray] = {}
 
-    def step(self, params: dict[str, np.ndarray], grads: Grads, lr: float) -> float:
-        """Update `params` in place; returns the gradient's global norm before clipping."""
+    def step(self, params: dict[str, np.ndarray], grads: Grads, lr: float) -> float | None:
+        """Update `params` in place; returns the gradient's global norm before clipping, or None
+        without clipping, which is the only use of the norm (a step needs no norm otherwise, and
+        a non-finite gradient shows in the next batch's loss)."""
         if self.weight_decay:
             _, decay = l2_penalty(params, self.weight_decay)
             grads = {k: g + decay[k] if k in decay else g for k, g in grads.items()}
-        norm = global_norm(grads)
-        if self.clip_norm and norm > self.clip_norm:
-            grads = scale(grads, self.clip_norm / norm)
+        norm = None
+        if self.clip_norm:
+            grads = {k: g.summed if isinstance(g, TableGrad) else g for k, g in grads.items()}
+            norm = global_norm(grads)
+            if norm > self.clip_norm:
+                grads = scale(grads, self.clip_norm / norm)
         if self.momentum:
             grads = dict(grads)
             for name, grad in grads.items():
-                if isinstance(grad, RowGrad) or name in self.frozen:
+                if isinstance(grad, RowGrad | TableGrad) or name in self.frozen:
                     continue
                 velocity = self.velocity.get(name)
                 if velocity is None:
@@ -58,7 +63,7 @@ class SGD:
         return norm
 
 
-def global_norm(grads: Grads) -> float:
+def global_norm(grads: dict[str, np.ndarray | RowGrad]) -> float:
     """‖g‖ over every gradient: Math: sqrt(Σ_θ Σᵢ gᵢ²), sparse ones over their rows."""
     total = 0.0
     for grad in grads.values():
@@ -67,7 +72,7 @@ def global_norm(grads: Grads) -> float:
     return float(np.sqrt(total))
 
 
-def scale(grads: Grads, factor: float) -> Grads:
+def scale(grads: dict[str, np.ndarray | RowGrad], factor: float) -> dict:
     return {
         name: RowGrad(g.rows, g.values * factor) if isinstance(g, RowGrad) else g * factor
         for name, g in grads.items()
@@ -76,7 +81,7 @@ def scale(grads: Grads, factor: float) -> Grads:
 
 def sgd_step(
     params: dict[str, np.ndarray],
-    grads: dict[str, np.ndarray | RowGrad],
+    grads: Grads,
     lr: float,
     frozen: Container[str] = (),
 ) -> None:
@@ -89,7 +94,9 @@ def sgd_step(
     for name, grad in grads.items():
         if name in frozen:
             continue
-        if isinstance(grad, RowGrad):
+        if isinstance(grad, TableGrad):  # summed and applied in one pass
+            grad.subtract_from(params[name], lr)
+        elif isinstance(grad, RowGrad):
             # rows are distinct (RowGrad sums repeats first), so fancy-index assignment is safe
             params[name][grad.rows] -= lr * grad.values
         else:
