@@ -83,16 +83,16 @@ def test_planted_bugs_in_the_feature_backward_are_caught(monkeypatch, bug):
     real = layers.window_backward
 
     def window_backward(dx, cache):
-        ids, slots, widths = cache
+        ids, slots = cache.ids, cache.slots
         if bug == "first_slot_only":  # a table read by two slots gets only the first's share
             keep = [slots.index(slot) for slot in slots]
-            return real(dx, (ids[:, :, keep], slots, widths))
+            return real(dx, cache._replace(ids=ids[:, :, keep]))
         swapped = ids.copy()
         if bug == "swapped_slots":  # the suffix slots read the prefix slots' ids
             swapped[:, :, [2, 3, 4, 5]] = ids[:, :, [4, 5, 2, 3]]
         else:  # the shape slot's gradient goes to the rows the document slot read
             swapped[:, :, slots.index("K")] = ids[:, :, slots.index("D")]
-        return real(dx, (swapped, slots, widths))
+        return real(dx, cache._replace(ids=swapped))
 
     monkeypatch.setattr("windowner.model.network.window_backward", window_backward)
     errors = gradcheck.check_case("tanh", "sigmoid")

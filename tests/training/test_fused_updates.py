@@ -8,7 +8,6 @@ float32 numbers, signed zeros included, on hostile inputs and on real training.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from windowner.model.layers import DENSE_UPDATE_SIZE, TableGrad, window_backward, window_forward
 from windowner.model.network import Dropout
@@ -22,39 +21,48 @@ def plain_update(table: np.ndarray, grad: TableGrad, lr: float) -> None:
     table[summed.rows] -= lr * summed.values
 
 
-def hostile_case(rng: np.random.Generator, rows: int, width: int, slots: int):
-    """A table with signed zeros, and a batch that reads few rows many times, from 1 to 3 slots,
-    with slices holding signed zeros and values of very different sizes."""
-    table = rng.standard_normal((rows, width)).astype(np.float32)
-    table[rng.random(table.shape) < 0.1] = -0.0
-    table[rng.random(table.shape) < 0.1] = 0.0
-    N, n = int(rng.integers(1, 40)), int(rng.integers(1, 6))
-    distinct = int(rng.integers(1, min(rows, 3 * N * n) + 1))
-    pool = rng.choice(rows, size=distinct, replace=False)
-    ids = tuple(rng.choice(pool, size=(N, n)) for _ in range(slots))
-    values = []
-    for _ in range(slots):
-        v = (rng.standard_normal((N, n, width)) * 10.0 ** rng.integers(-6, 4)).astype(np.float32)
-        v[rng.random(v.shape) < 0.2] = -0.0  # dropout's zeros keep the sign of what they hide
-        values.append(v)
-    return table, TableGrad(ids, tuple(values))
-
-
-@pytest.mark.parametrize("size", ["small", "large"])
-def test_the_fused_update_is_the_plain_update_bit_for_bit(size):
-    rng = np.random.default_rng(14)
-    for _ in range(200):
+def hostile_case(rng: np.random.Generator):
+    """Tables of every kind (large like E, small like the casing table, read by one slot or by
+    several, holding signed zeros) in a random slot order, and a batch that reads few rows many
+    times, with slices of dx holding signed zeros and values of very different sizes."""
+    names = ["E", *rng.choice(["C", "P", "K", "D"], size=int(rng.integers(0, 6)))]
+    params = {}
+    for name in dict.fromkeys(names):
         width = int(rng.integers(1, 9))
-        if size == "small":  # summed into a dense copy of the table
-            rows = int(rng.integers(1, DENSE_UPDATE_SIZE // width))
-        else:  # E's path: the distinct rows found by sorting
-            rows = DENSE_UPDATE_SIZE // width + int(rng.integers(1, 2000))
-        table, grad = hostile_case(rng, rows, width, slots=int(rng.integers(1, 4)))
+        small = rng.random() < 0.7
+        rows = int(rng.integers(1, 400)) if small else DENSE_UPDATE_SIZE // width + 1
+        table = rng.standard_normal((rows, width)).astype(np.float32)
+        table[rng.random(table.shape) < 0.1] = -0.0
+        table[rng.random(table.shape) < 0.1] = 0.0
+        params[name] = table
+    slots = tuple(rng.permutation(names).tolist())
+    N, n = int(rng.integers(1, 40)), int(rng.integers(1, 6))
+    ids = np.stack(
+        [
+            rng.choice(rng.choice(len(params[name]), size=int(rng.integers(1, 20))), size=(N, n))
+            for name in slots
+        ],
+        axis=2,
+    )
+    x, cache = window_forward(params, slots, ids)
+    dx = (rng.standard_normal(x.shape) * 10.0 ** rng.integers(-6, 4)).astype(np.float32)
+    dx[rng.random(dx.shape) < 0.2] = -0.0  # dropout's zeros keep the sign of what they hide
+    return params, window_backward(dx, cache)
+
+
+def test_the_fused_update_is_the_plain_update_bit_for_bit():
+    rng = np.random.default_rng(14)
+    kinds = set()
+    for _ in range(300):
+        params, grads = hostile_case(rng)
         lr = float(rng.choice([0.2, 0.013, 1e-7, 3.0]))
-        fused, plain = table.copy(), table.copy()
-        grad.subtract_from(fused, lr)
-        plain_update(plain, grad, lr)
-        assert fused.tobytes() == plain.tobytes()  # signed zeros included
+        for name, grad in grads.items():
+            kinds.add((grad.small is not None, len(grad.ids) > 1))
+            fused, plain = params[name].copy(), params[name].copy()
+            grad.subtract_from(fused, lr)
+            plain_update(plain, grad, lr)
+            assert fused.tobytes() == plain.tobytes(), name  # signed zeros included
+    assert kinds == {(True, False), (False, False), (False, True)}  # every path was taken
 
 
 def test_window_backward_hands_each_table_its_slots_slices():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,6 +32,16 @@ class RowGrad:
         return out
 
 
+class WindowCache(NamedTuple):
+    """What window_forward keeps for window_backward: the ids (N, n, m), each slot's table, its
+    width and that table's row count."""
+
+    ids: np.ndarray
+    slots: tuple[str, ...]
+    widths: tuple[int, ...]
+    rows: tuple[int, ...]
+
+
 def window_forward(params: dict[str, np.ndarray], slots: tuple[str, ...], ids: np.ndarray):
     """Gather and concatenate each window position's feature vectors into x.
 
@@ -39,35 +50,113 @@ def window_forward(params: dict[str, np.ndarray], slots: tuple[str, ...], ids: n
     D₀ the slots' widths summed; position i occupies x[:, i·D₀ : (i+1)·D₀], its slots in order.
     """
     N, n, _ = ids.shape
-    widths = [params[name].shape[1] for name in slots]
-    x = np.empty((N, n, sum(widths)), np.result_type(*(params[name] for name in slots)))
-    end = 0
-    for j, (name, width) in enumerate(zip(slots, widths, strict=True)):
+    tables = [params[name] for name in slots]
+    widths = tuple(table.shape[1] for table in tables)
+    layout = _layout(slots, widths, tuple(len(table) for table in tables))
+    x = np.empty((N, n, layout.width), np.result_type(*tables))
+    for j, table in enumerate(tables):
         # np.take, then one copy into x's slice: ~1.5× faster than fancy indexing and
         # concatenating the slots, the same numbers
-        x[:, :, end : end + width] = np.take(params[name], ids[:, :, j], axis=0)
-        end += width
-    return x.reshape(N, -1), (ids, slots, widths)
+        x[:, :, layout.columns[j]] = np.take(table, ids[:, :, j], axis=0)
+    return x.reshape(N, -1), WindowCache(ids, slots, widths, layout.rows)
 
 
-def window_backward(dx: np.ndarray, cache) -> dict[str, TableGrad]:
+def window_backward(dx: np.ndarray, cache: WindowCache) -> dict[str, TableGrad]:
     """Route ∂J/∂x back to the tables that made x: for each table, the rows its slots read and
     their slices of dx (the sum per row, where a row repeats, is TableGrad's to make).
 
     Shapes: dx (N, n·D₀) -> {table name: TableGrad}, each table once, in its first slot's order.
+    The small tables each read by one slot (casing, shape, document) share one SmallTables,
+    which sums all their rows in a single pass.
     """
-    ids, slots, widths = cache
+    ids, slots, widths, rows = cache
+    layout = _layout(slots, widths, rows)
     N, n, _ = ids.shape
-    dx = dx.reshape(N, n, sum(widths))
-    ends = np.cumsum(widths).tolist()
+    dx = dx.reshape(N, n, layout.width)
+    small = None
+    if layout.small:
+        values = dx[:, :, layout.small_columns]
+        flat_index = ids[:, :, layout.small_slot] * layout.small_width + layout.small_offset
+        small = SmallTables(flat_index.reshape(-1), values.reshape(-1), layout.small_size)
     grads = {}
-    for name in dict.fromkeys(slots):
-        mine = [j for j, slot in enumerate(slots) if slot == name]
+    for name, mine in layout.tables:
+        part = layout.small.get(name)
         grads[name] = TableGrad(
             tuple(ids[:, :, j] for j in mine),
-            tuple(dx[:, :, ends[j] - widths[j] : ends[j]] for j in mine),
+            tuple(dx[:, :, layout.columns[j]] for j in mine),
+            None if part is None else small,
+            part,
         )
     return grads
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each slot of a window position sits in x, and which tables SmallTables sums
+    together; computed once per network shape (see _layout)."""
+
+    width: int  # D₀
+    rows: tuple[int, ...]  # each slot's table's row count
+    columns: tuple[slice, ...]  # slot j's columns in a position's D₀
+    tables: tuple[tuple[str, tuple[int, ...]], ...]  # each table once, with the slots reading it
+    small: dict[str, slice]  # small single-slot table -> its part of SmallTables' flat sums
+    small_columns: np.ndarray  # (w,) the columns of D₀ those tables' slots fill
+    small_slot: np.ndarray  # (w,) for each such column, its slot
+    small_width: np.ndarray  # (w,) and its table's width
+    small_offset: np.ndarray  # (w,) and its number's offset in the flat sums (before the row)
+    small_size: int  # the flat sums' length: those tables' sizes summed
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(slots: tuple[str, ...], widths: tuple[int, ...], rows: tuple[int, ...]) -> _Layout:
+    ends = np.cumsum(widths).tolist()
+    columns = tuple(slice(end - w, end) for end, w in zip(ends, widths, strict=True))
+    tables = tuple(
+        (name, tuple(j for j, slot in enumerate(slots) if slot == name))
+        for name in dict.fromkeys(slots)
+    )
+    small, small_columns, small_slot, small_width, small_offset = {}, [], [], [], []
+    size = 0
+    for name, mine in tables:
+        (j,) = mine if len(mine) == 1 else (None,)
+        # A table read by several slots sums slot after slot (scatter_rows' order), which one
+        # pass over the positions would not keep; E is too large to sum whole.
+        if j is None or rows[j] * widths[j] > DENSE_UPDATE_SIZE:
+            continue
+        small[name] = slice(size, size + rows[j] * widths[j])
+        small_columns += range(columns[j].start, columns[j].stop)
+        small_slot += [j] * widths[j]
+        small_width += [widths[j]] * widths[j]
+        small_offset += [size + c for c in range(widths[j])]
+        size += rows[j] * widths[j]
+    return _Layout(
+        sum(widths),
+        rows,
+        columns,
+        tables,
+        small,
+        *(np.array(v, np.intp) for v in (small_columns, small_slot, small_width, small_offset)),
+        size,
+    )
+
+
+class SmallTables:
+    """The summed gradient rows of every small table read by one slot, made in one pass.
+
+    Shapes: flat_index (M,) and values (M,): each number of those slots' slices of dx and its
+    place in the tables laid end to end, flattened -> flat (size,) the sums. A table's part of
+    flat is its (rows, w) gradient, each number 0 + v₁ + v₂ + … in batch order, as summing
+    the table alone gives (one slot per table: no other order to keep).
+    """
+
+    def __init__(self, flat_index: np.ndarray, values: np.ndarray, size: int):
+        self.flat_index, self.values, self.size = flat_index, values, size
+
+    @functools.cached_property
+    def flat(self) -> np.ndarray:
+        flat = np.zeros(self.size, self.values.dtype)
+        np.add.at(flat, self.flat_index, self.values)
+        return flat
 
 
 @dataclass(frozen=True)
@@ -78,11 +167,14 @@ class TableGrad:
     their slices of ∂J/∂x (views of dx). A row read several times (a word in several windows, or
     one prefix table read by several slots) is owed the sum of all its slices: `summed` makes it
     (for clipping's norm and the gradient checks), and `subtract_from` folds it into the SGD
-    update itself, which is the training step's common case.
+    update itself, which is the training step's common case. A small table's sums come from the
+    SmallTables it shares with the others (`small`, its `part` of them).
     """
 
     ids: tuple[np.ndarray, ...]
     values: tuple[np.ndarray, ...]
+    small: SmallTables | None = None
+    part: slice | None = None
 
     @functools.cached_property
     def summed(self) -> RowGrad:
@@ -97,23 +189,17 @@ class TableGrad:
 
         Shapes: table (rows, w), changed in place; lr a Python float (α in the table's dtype).
         Math: the same numbers, bit for bit, as `table[summed.rows] -= lr * summed.values`. A
-        small table (casing, shapes, document classes: a few thousand numbers) sums into a
-        zeroed copy of itself in the same order as scatter_rows (0 + v₁ + v₂ + …) and takes
-        the step everywhere: a row the batch did not read moves by α·0, which leaves it as it
-        was. That skips the sort that finding the distinct rows of E needs.
+        small table (casing, shapes, document classes: a few thousand numbers) takes its sums
+        from SmallTables, made in the same order as scatter_rows (0 + v₁ + v₂ + …), and the
+        step everywhere: a row the batch did not read moves by α·0, which leaves it as it was.
+        That skips the sort that finding the distinct rows of E needs.
         """
-        if table.size > DENSE_UPDATE_SIZE:
+        if self.small is None:
             g = self.summed
             table[g.rows] -= lr * g.values
             return
-        width = table.shape[1]
-        summed = np.zeros_like(table)
-        columns = np.arange(width)
-        for ids, values in zip(self.ids, self.values, strict=True):
-            flat_index = (ids[:, :, None] * width + columns).reshape(-1)
-            np.add.at(summed.reshape(-1), flat_index, values.reshape(-1))
-        summed *= lr
-        table -= summed
+        summed = self.small.flat[self.part].reshape(table.shape)
+        table -= lr * summed
 
 
 def scatter_rows(ids: np.ndarray, values: np.ndarray) -> RowGrad:

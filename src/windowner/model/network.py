@@ -24,12 +24,8 @@ from windowner.model.layers import (
     window_backward,
     window_forward,
 )
-from windowner.model.losses import (
-    log_sigmoid,
-    log_softmax,
-    sigmoid_cross_entropy,
-    softmax_cross_entropy,
-)
+from windowner.model.losses import sigmoid_cross_entropy, softmax_cross_entropy
+from windowner.model.numerics import log_sigmoid, log_softmax
 from windowner.model.sentence import initial_transitions, marginals, sentence_loss
 
 PARAM_NAMES = ("E", "C", "W", "b", "U", "c")  # every model has these
