@@ -180,6 +180,8 @@ class TableGrad:
     def summed(self) -> RowGrad:
         """The slots' slices summed per distinct row, slot after slot, in batch order."""
         width = self.values[0].shape[-1]
+        if len(self.ids) == 1:  # E: one slot, nothing to join (concatenate would copy)
+            return scatter_rows(self.ids[0].reshape(-1), self.values[0].reshape(-1, width))
         rows = np.concatenate([ids.reshape(-1) for ids in self.ids])
         values = np.concatenate([v.reshape(-1, width) for v in self.values])
         return scatter_rows(rows, values)
