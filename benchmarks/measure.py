@@ -218,24 +218,24 @@ def measure_matmul(args) -> dict:
 def measure_profile(args) -> dict:
     """Where one epoch's time goes: each stage of a training step timed on its own.
 
-    Runs `batches` minibatches of the default run (batch 32, no dropout) through the same calls
-    WindowNetwork.loss and the optimizer make, with a clock around each, and scales the sums to
-    an epoch. 'python overhead' is the step's time outside every timed stage (loop, slicing of the
-    shuffled order, dict building, the clocks themselves).
+    Runs `batches` minibatches of the default run (batch 32, its dropout and word dropout)
+    through the calls WindowNetwork.loss and SGD.step make, with a clock around each, and scales
+    the sums to an epoch. 'python overhead' is the step's time outside every timed stage (loop,
+    slicing of the shuffled order, the clocks themselves).
     """
+    from windowner.config import load_config
     from windowner.data.conll import read_conll
     from windowner.features.windows import encode
     from windowner.model import layers
+    from windowner.model.dropout import dropout_backward, dropout_forward
     from windowner.model.losses import sigmoid_cross_entropy, softmax_cross_entropy
     from windowner.model_file import load_model
+    from windowner.training.loop import hide_words
     from windowner.training.sgd import sgd_step
 
-    try:  # the trainer's optimizer adds a global gradient norm to every step
-        from windowner.training.sgd import global_norm
-    except ImportError:
-        global_norm = None
     model = load_model(args.model)
     network, params = model.network, model.network.params
+    t = load_config(CONFIG).training
     sentences = read_conll(ROOT / "data" / "conll2003" / "train.txt").sentences
     windows = encode(
         [s.tokens for s in sentences],
@@ -250,9 +250,13 @@ def measure_profile(args) -> dict:
     if network.head == "sigmoid":  # one-vs-rest targets, as training/targets.py makes them
         y = np.eye(len(model.tags), dtype=np.float32)[y]
         head_loss = sigmoid_cross_entropy
-    order = np.random.default_rng(0).permutation(len(y))
+    centre = windows.words[:, network.window]
+    rare = np.bincount(centre, minlength=len(model.vocabulary)) == 1
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(y))
     batch = 32
     n_batches = min(args.batches, len(y) // batch)
+    tables = tuple(dict.fromkeys(network.slots))
     clock = time.perf_counter
     totals: dict[str, float] = {}
 
@@ -265,34 +269,44 @@ def measure_profile(args) -> dict:
         totals.clear()
         started = clock()
         for i in range(n_batches):
-            t = clock()
+            s = clock()
             rows = order[i * batch : (i + 1) * batch]
             ids, y_batch = windows.ids[rows], y[rows]
-            t = add("batch indexing", t)
+            s = add("batch indexing", s)
+            hide_words(ids[:, :, 0], rare, t.word_dropout, rng)
+            s = add("word dropout", s)
             x, window_cache = layers.window_forward(params, network.slots, ids)
-            t = add("gather x (window_forward)", t)
+            s = add("gather x (window_forward)", s)
+            x, x_mask = dropout_forward(x, t.dropout_x, rng)
+            s = add("dropout on x, h (masks drawn)", s)
             z, hidden_cache = layers.affine_forward(x, params["W"], params["b"])
-            t = add("hidden affine forward (x Wᵀ)", t)
+            s = add("hidden affine forward (W xᵀ)", s)
             h, activation_cache = network.activation.forward(z)
-            t = add("activation forward", t)
-            s, output_cache = layers.affine_forward(h, params["U"], params["c"])
-            t = add("output affine forward (h Uᵀ)", t)
-            _, ds = head_loss(s, y_batch)
-            t = add(f"{network.head} + loss", t)
+            s = add("activation forward and backward", s)
+            h, h_mask = dropout_forward(h, t.dropout_h, rng)
+            s = add("dropout on x, h (masks drawn)", s)
+            scores, output_cache = layers.affine_forward(h, params["U"], params["c"])
+            s = add("output layer forward and backward", s)
+            _, ds = head_loss(scores, y_batch)
+            s = add(f"{network.head} + loss", s)
             dh, dU, dc = layers.affine_backward(ds, output_cache)
-            t = add("output affine backward", t)
+            s = add("output layer forward and backward", s)
+            dh = dropout_backward(dh, h_mask)
+            s = add("dropout backward", s)
             delta = network.activation.backward(dh, activation_cache)
-            t = add("activation backward", t)
+            s = add("activation forward and backward", s)
             dx, dW, db = layers.affine_backward(delta, hidden_cache)
-            t = add("hidden affine backward (δW, δᵀx)", t)
-            tables = layers.window_backward(dx, window_cache)
-            t = add("scatter dx to rows (window_backward)", t)
-            grads = {**tables, "W": dW, "b": db, "U": dU, "c": dc}
-            if global_norm is not None:
-                global_norm(grads)
-                t = add("gradient norm (optimizer.step's check)", t)
-            sgd_step(params, grads, 0.01)
-            add("SGD update (sgd_step)", t)
+            s = add("hidden affine backward (δW, δᵀx)", s)
+            dx = dropout_backward(dx, x_mask)
+            s = add("dropout backward", s)
+            grads = layers.window_backward(dx, window_cache)
+            s = add("dx to the tables (window_backward)", s)
+            sgd_step(params, {"W": dW, "b": db, "U": dU, "c": dc}, 0.01)
+            s = add("SGD on W, b, U, c", s)
+            sgd_step(params, {"E": grads["E"]}, 0.01)
+            s = add("SGD on E's rows (summed, then the step)", s)
+            sgd_step(params, {name: grads[name] for name in tables if name != "E"}, 0.01)
+            add("SGD on the small tables' rows", s)
         return clock() - started
 
     with blas_limit(args.blas_threads):
