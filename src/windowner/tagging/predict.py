@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from windowner.data.tags import allowed_transitions, parse_tag
 from windowner.errors import UserError
-from windowner.features.windows import encode
+from windowner.features.token_table import TokenTable
 from windowner.model.network import WindowNetwork
 from windowner.model_file import Model
 from windowner.tagging.decoding import check_decoder, greedy, viterbi_batch
@@ -38,24 +40,54 @@ def predict(
     are one document); None: each sentence is a document of its own. `document_classes` (one
     per token) is that context already found, for sentences cut from larger documents.
     """
-    decode = decode or model.metadata.get("decode", DEFAULT_DECODE)
-    try:
-        check_decoder(decode)
-    except ValueError as error:
-        raise UserError(str(error)) from None
     if not sentences:
+        _decoder(model, decode)  # an unknown decoding is refused all the same
         return []
-    windows = encode(
-        sentences,
-        model.vocabulary,
-        model.network.window,
-        model.features,
-        documents,
-        document_classes,
+    table = token_table(model)
+    type_of = table.type_ids(sentences)
+    lengths = np.fromiter((len(s) for s in sentences), np.int64, count=len(sentences))
+    return predict_types(model, type_of, lengths, decode, documents, document_classes)
+
+
+def token_table(model: Model) -> TokenTable:
+    """The model's TokenTable, shared by every batch tagged with it (a new one if its
+    vocabulary or features were replaced). Kept beside the model, not in it, so that a model
+    pickled for worker processes carries no table, and dropped with the model."""
+    key = id(model)
+    entry = _TABLES.get(key)
+    table = entry[1] if entry is not None and entry[0]() is model else None
+    if (
+        table is None
+        or table.vocabulary is not model.vocabulary
+        or table.features is not model.features
+    ):
+        table = TokenTable(model.vocabulary, model.features)
+        _TABLES[key] = (weakref.ref(model, lambda _, key=key: _TABLES.pop(key, None)), table)
+    return table
+
+
+_TABLES: dict[int, tuple[weakref.ref, TokenTable]] = {}
+
+
+def predict_types(
+    model: Model,
+    type_of: np.ndarray,
+    lengths: np.ndarray,
+    decode: str | None = None,
+    documents: Sequence[int] | None = None,
+    document_classes: np.ndarray | None = None,
+) -> list[Prediction]:
+    """predict() of sentences already looked up in token_table(model): type_of (T,) which
+    distinct token each token is, lengths (S,) the sentences' lengths."""
+    decode = _decoder(model, decode)
+    if not len(lengths):
+        return []
+    windows = token_table(model).windows(
+        type_of, lengths, model.network.window, documents, document_classes
     )
     network, lengths = model.network, windows.lengths
     only_type = model.metadata.get("only_type")
-    allowed = None if only_type else allowed_transitions(model.tags)
+    allowed = None if only_type else iob2_masks(tuple(model.tags))
     crf = isinstance(network, WindowNetwork) and network.objective == "sentence"
     if crf:
         s = network.scores(windows.ids)
@@ -80,6 +112,24 @@ def predict(
         Prediction([names[i] for i in path], np.exp(part[np.arange(len(path)), path]))
         for part, path in zip(per_sentence, paths, strict=True)
     ]
+
+
+def _decoder(model: Model, decode: str | None) -> str:
+    """`decode`, or the model's own for None; a UserError for an unknown one."""
+    decode = decode or model.metadata.get("decode", DEFAULT_DECODE)
+    try:
+        return check_decoder(decode)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+@lru_cache(maxsize=16)
+def iob2_masks(tags: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """allowed_transitions(tags), built once per tag set instead of once per call. The arrays
+    are shared: read-only, so that no caller changes another's."""
+    transition, start = allowed_transitions(list(tags))
+    transition.flags.writeable = start.flags.writeable = False
+    return transition, start
 
 
 def predict_tags(

@@ -22,9 +22,8 @@ import numpy as np
 
 from windowner.data.tags import spans
 from windowner.data.tokenizer import Token, sentences, split_sentences, tokenize
-from windowner.features.document import document_ids
 from windowner.model_file import Model
-from windowner.tagging.predict import Prediction, predict
+from windowner.tagging.predict import Prediction, predict_types, token_table
 
 SEGMENTATIONS = ("sentences", "lines", "whitespace")
 
@@ -259,47 +258,57 @@ def _predict_in_chunks(
     A sentence longer than that (a paragraph without punctuation) is predicted piece by piece
     and its pieces' tags joined (an entity across a cut comes out as two), so that no input
     makes a forward pass larger. The document context (`documents[i]` is sentence i's) is found
-    for all the sentences before they are cut into chunks, so no cut changes it.
+    for all the sentences before they are cut into chunks, so no cut changes it. Every token
+    is looked up in the model's TokenTable once, here, and the chunks take slices of that.
     """
-    context: list[np.ndarray | None] = [None] * len(sentences)
-    if model.features.document and sentences:
-        classes = document_ids(sentences, documents)
-        context = np.split(classes, np.cumsum([len(s) for s in sentences])[:-1])
+    if not sentences:
+        return []
+    table = token_table(model)
+    type_of = table.type_ids(sentences)
+    lengths = np.fromiter((len(s) for s in sentences), np.int64, count=len(sentences))
+    ends = np.cumsum(lengths)
+    classes = None
+    if model.features.document:
+        classes = table.document_classes(type_of, lengths, documents)
     predictions: list[Prediction] = []
-    chunk: list[list[str]] = []
-    chunk_context: list = []
-    size = 0
+    first = size = 0  # the chunk is sentences[first:i], of `size` tokens
 
-    def flush() -> None:
-        known = None if chunk_context[0] is None else np.concatenate(chunk_context)
-        predictions.extend(predict(model, chunk, decode, document_classes=known))
+    def flush(end: int) -> None:
+        a, b = int(ends[first] - lengths[first]), int(ends[end - 1])
+        known = None if classes is None else classes[a:b]
+        chunk = predict_types(model, type_of[a:b], lengths[first:end], decode, None, known)
+        predictions.extend(chunk)
 
-    for sentence, classes in zip(sentences, context, strict=True):
-        if chunk and size + len(sentence) > MAX_CHUNK_TOKENS:
-            flush()
-            chunk, chunk_context, size = [], [], 0
-        if len(sentence) > MAX_CHUNK_TOKENS:
-            predictions.append(_predict_long(model, sentence, decode, classes))
+    for i, n in enumerate(lengths.tolist()):
+        if i > first and size + n > MAX_CHUNK_TOKENS:
+            flush(i)
+            first, size = i, 0
+        if n > MAX_CHUNK_TOKENS:
+            a = int(ends[i]) - n
+            known = None if classes is None else classes[a : a + n]
+            predictions.append(_predict_long(model, type_of[a : a + n], decode, known))
+            first = i + 1
             continue
-        chunk.append(sentence)
-        chunk_context.append(classes)
-        size += len(sentence)
-    if chunk:
-        flush()
+        size += n
+    if first < len(lengths):
+        flush(len(lengths))
     return predictions
 
 
 def _predict_long(
-    model: Model, sentence: list[str], decode: str | None, classes: np.ndarray | None
+    model: Model, type_of: np.ndarray, decode: str | None, classes: np.ndarray | None
 ) -> Prediction:
+    """One sentence of more than MAX_CHUNK_TOKENS tokens (type_of (n,)), piece by piece."""
     pieces = [
-        predict(
+        predict_types(
             model,
-            [sentence[i : i + MAX_CHUNK_TOKENS]],
+            type_of[i : i + MAX_CHUNK_TOKENS],
+            np.array([len(type_of[i : i + MAX_CHUNK_TOKENS])], np.int64),
             decode,
-            document_classes=None if classes is None else classes[i : i + MAX_CHUNK_TOKENS],
+            None,
+            None if classes is None else classes[i : i + MAX_CHUNK_TOKENS],
         )[0]
-        for i in range(0, len(sentence), MAX_CHUNK_TOKENS)
+        for i in range(0, len(type_of), MAX_CHUNK_TOKENS)
     ]
     tags = [tag for piece in pieces for tag in piece.tags]
     return Prediction(tags, np.concatenate([piece.probabilities for piece in pieces]))
