@@ -13,7 +13,7 @@ per-token functions fill it, and the document classes come from the same code.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import islice
 
 import numpy as np
@@ -56,15 +56,16 @@ class TokenTable:
 
     def type_ids(self, sentences: Sequence[Sequence[str]]) -> np.ndarray:
         """Which distinct token each token is, new ones added. Shapes: sentences (S,) -> (T,)."""
+        return self.ids_of(t for sentence in sentences for t in sentence)
+
+    def ids_of(self, tokens: Iterable[str]) -> np.ndarray:
+        """type_ids() of the tokens of all sentences one after another. Shapes: (T,) -> (T,)."""
         with self._lock:
             if len(self._index) > self.max_types:
                 self._clear()
             index = self._index
             known = len(index)
-            type_of = np.fromiter(
-                (index.setdefault(t, len(index)) for sentence in sentences for t in sentence),
-                np.intp,
-            )
+            type_of = np.fromiter((index.setdefault(t, len(index)) for t in tokens), np.intp)
             if len(index) > known:
                 self._add(list(islice(index, known, None)))
             return type_of

@@ -79,39 +79,65 @@ def predict_types(
 ) -> list[Prediction]:
     """predict() of sentences already looked up in token_table(model): type_of (T,) which
     distinct token each token is, lengths (S,) the sentences' lengths."""
+    only_type = model.metadata.get("only_type")
+    if only_type:
+        log_p, _ = _log_probs(model, type_of, lengths, documents, document_classes)
+        return [_binary(part, only_type) for part in np.split(log_p, np.cumsum(lengths)[:-1])]
+    ids, p = predict_flat(model, type_of, lengths, decode, documents, document_classes)
+    bounds = np.cumsum(lengths)[:-1]
+    names = model.tags
+    return [
+        Prediction([names[i] for i in path.tolist()], part)
+        for path, part in zip(np.split(ids, bounds), np.split(p, bounds), strict=True)
+    ]
+
+
+def predict_flat(
+    model: Model,
+    type_of: np.ndarray,
+    lengths: np.ndarray,
+    decode: str | None = None,
+    documents: Sequence[int] | None = None,
+    document_classes: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """predict_types() as two flat arrays, for a model with tags (not --only-type).
+
+    Shapes: type_of (T,), lengths (S,) -> tag ids (T,) into model.tags, and the model's
+    probability (T,) of each chosen tag, row for row with the tokens.
+    """
     decode = _decoder(model, decode)
     if not len(lengths):
-        return []
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    log_p, s = _log_probs(model, type_of, lengths, documents, document_classes)
+    if decode == "greedy":
+        ids = greedy(log_p)  # a row's argmax is its own: one call decodes every sentence
+    elif s is not None:  # the path the sentence objective scores best: Viterbi over s + A
+        allowed = iob2_masks(tuple(model.tags))
+        transition = model.network.params["A"] + allowed[0]
+        start = model.network.params["a0"] + allowed[1]
+        ids = viterbi_batch(s, lengths, transition, start)
+    else:
+        ids = viterbi_batch(log_p, lengths, *iob2_masks(tuple(model.tags)))
+    return ids, np.exp(log_p[np.arange(len(ids)), ids])
+
+
+def _log_probs(
+    model: Model,
+    type_of: np.ndarray,
+    lengths: np.ndarray,
+    documents: Sequence[int] | None,
+    document_classes: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The windows' log p (T, C), and the scores s (T, C) for the sentence objective (else None)."""
     windows = token_table(model).windows(
         type_of, lengths, model.network.window, documents, document_classes
     )
     network, lengths = model.network, windows.lengths
-    only_type = model.metadata.get("only_type")
-    allowed = None if only_type else iob2_masks(tuple(model.tags))
-    crf = isinstance(network, WindowNetwork) and network.objective == "sentence"
-    if crf:
+    allowed = None if model.metadata.get("only_type") else iob2_masks(tuple(model.tags))
+    if isinstance(network, WindowNetwork) and network.objective == "sentence":
         s = network.scores(windows.ids)
-        log_p = network.normalise(s, lengths, allowed)
-    else:
-        log_p = network.log_probs(windows.ids, lengths=lengths, allowed=allowed)
-    per_sentence = np.split(log_p, np.cumsum(lengths)[:-1])
-    if only_type:
-        return [_binary(part, only_type) for part in per_sentence]
-    if decode == "greedy":
-        paths = [greedy(part) for part in per_sentence]
-    else:
-        if crf:  # the path the sentence objective scores best: Viterbi over s + A, not log p
-            transition = network.params["A"] + allowed[0]
-            start = network.params["a0"] + allowed[1]
-            ids = viterbi_batch(s, lengths, transition, start)
-        else:
-            ids = viterbi_batch(log_p, lengths, *allowed)
-        paths = np.split(ids, np.cumsum(lengths)[:-1])
-    names = model.tags
-    return [
-        Prediction([names[i] for i in path], np.exp(part[np.arange(len(path)), path]))
-        for part, path in zip(per_sentence, paths, strict=True)
-    ]
+        return network.normalise(s, lengths, allowed), s
+    return network.log_probs(windows.ids, lengths=lengths, allowed=allowed), None
 
 
 def _decoder(model: Model, decode: str | None) -> str:
