@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import islice
 
 import numpy as np
@@ -28,6 +29,26 @@ from windowner.features.windows import Features, Windows
 # token) whatever the stream; every entry is a pure function of its token, so a fresh table
 # gives the same ids.
 MAX_TYPES = 1 << 20
+
+
+@dataclass(frozen=True)
+class TypeIds:
+    """Tokens looked up in a TokenTable: which distinct token each one is, with the table's ids
+    as they were then (the table only ever grows into new arrays, or starts afresh, so these
+    stay right whatever other threads look up meanwhile). A slice is the slice's tokens.
+
+    Shapes: type_of (T,); columns (V, 2 + m + 3) as TokenTable describes them.
+    """
+
+    type_of: np.ndarray
+    columns: np.ndarray
+    n_words: int  # lowercased forms the table had numbered
+
+    def __len__(self) -> int:
+        return len(self.type_of)
+
+    def __getitem__(self, rows: slice) -> TypeIds:
+        return TypeIds(self.type_of[rows], self.columns, self.n_words)
 
 
 class TokenTable:
@@ -54,11 +75,11 @@ class TokenTable:
     def __len__(self) -> int:
         return len(self._index)
 
-    def type_ids(self, sentences: Sequence[Sequence[str]]) -> np.ndarray:
+    def type_ids(self, sentences: Sequence[Sequence[str]]) -> TypeIds:
         """Which distinct token each token is, new ones added. Shapes: sentences (S,) -> (T,)."""
         return self.ids_of(t for sentence in sentences for t in sentence)
 
-    def ids_of(self, tokens: Iterable[str]) -> np.ndarray:
+    def ids_of(self, tokens: Iterable[str]) -> TypeIds:
         """type_ids() of the tokens of all sentences one after another. Shapes: (T,) -> (T,)."""
         with self._lock:
             if len(self._index) > self.max_types:
@@ -68,7 +89,7 @@ class TokenTable:
             type_of = np.fromiter((index.setdefault(t, len(index)) for t in tokens), np.intp)
             if len(index) > known:
                 self._add(list(islice(index, known, None)))
-            return type_of
+            return TypeIds(type_of, self._columns, len(self._lowered))
 
     def _add(self, new: list[str]) -> None:
         """Find the ids of the tokens `new`, in the order they were indexed."""
@@ -88,26 +109,26 @@ class TokenTable:
 
     def windows(
         self,
-        type_of: np.ndarray,
+        found: TypeIds,
         lengths: np.ndarray,
         half: int,
         documents: Sequence[int] | None = None,
         document_classes: np.ndarray | None = None,
     ) -> Windows:
-        """encode()'s Windows for the tokens `type_of` (from type_ids) in sentences of `lengths`.
+        """encode()'s Windows for the tokens `found` (from type_ids) in sentences of `lengths`.
 
-        Shapes: type_of (T,), lengths (S,) summing to T -> Windows with ids (T, 2·half+1, m').
+        Shapes: found (T,), lengths (S,) summing to T -> Windows with ids (T, 2·half+1, m').
         `documents` and `document_classes` mean what they mean for encode.
         """
         lengths = np.asarray(lengths, np.int64)
         n_subwords = len(self.features.subwords.names)
-        per_token = self._columns[type_of]
+        per_token = found.columns[found.type_of]
         columns = [per_token[:, 0], per_token[:, 1], *per_token[:, 2 : 2 + n_subwords].T]
         left = [BOS_ID, PADDING_ID, *self.features.subwords.padding_ids()]
         right = [EOS_ID, PADDING_ID, *self.features.subwords.padding_ids()]
         if self.features.document:
             if document_classes is None:
-                document_classes = self.document_classes(type_of, lengths, documents)
+                document_classes = self.document_classes(found, lengths, documents)
             columns.append(np.asarray(document_classes, np.int32))
             left.append(DOCUMENT_PADDING)
             right.append(DOCUMENT_PADDING)
@@ -115,19 +136,19 @@ class TokenTable:
         return Windows(ids, lengths)
 
     def document_classes(
-        self, type_of: np.ndarray, lengths: np.ndarray, documents: Sequence[int] | None = None
+        self, found: TypeIds, lengths: np.ndarray, documents: Sequence[int] | None = None
     ) -> np.ndarray:
         """features/document.py's class of every token (T,) int32; `documents` (S,) as there,
         None: every sentence a document of its own."""
         if documents is None:
             documents = range(len(lengths))
-        facts = self._columns[:, -3:]
+        facts = found.columns[:, -3:]
         return classes_of_type_facts(
             facts[:, 0],
-            len(self._lowered),
+            found.n_words,
             facts[:, 1],
             facts[:, 2].astype(bool),
-            type_of,
+            found.type_of,
             lengths,
             documents,
         )

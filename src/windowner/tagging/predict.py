@@ -11,7 +11,7 @@ import numpy as np
 
 from windowner.data.tags import allowed_transitions, parse_tag
 from windowner.errors import UserError
-from windowner.features.token_table import TokenTable
+from windowner.features.token_table import TokenTable, TypeIds
 from windowner.model.network import WindowNetwork
 from windowner.model_file import Model
 from windowner.tagging.decoding import check_decoder, greedy, viterbi_batch
@@ -43,10 +43,9 @@ def predict(
     if not sentences:
         _decoder(model, decode)  # an unknown decoding is refused all the same
         return []
-    table = token_table(model)
-    type_of = table.type_ids(sentences)
+    found = token_table(model).type_ids(sentences)
     lengths = np.fromiter((len(s) for s in sentences), np.int64, count=len(sentences))
-    return predict_types(model, type_of, lengths, decode, documents, document_classes)
+    return predict_types(model, found, lengths, decode, documents, document_classes)
 
 
 def token_table(model: Model) -> TokenTable:
@@ -71,19 +70,19 @@ _TABLES: dict[int, tuple[weakref.ref, TokenTable]] = {}
 
 def predict_types(
     model: Model,
-    type_of: np.ndarray,
+    found: TypeIds,
     lengths: np.ndarray,
     decode: str | None = None,
     documents: Sequence[int] | None = None,
     document_classes: np.ndarray | None = None,
 ) -> list[Prediction]:
-    """predict() of sentences already looked up in token_table(model): type_of (T,) which
-    distinct token each token is, lengths (S,) the sentences' lengths."""
+    """predict() of sentences already looked up in token_table(model): found (T,) the tokens'
+    TypeIds, lengths (S,) the sentences' lengths."""
     only_type = model.metadata.get("only_type")
     if only_type:
-        log_p, _ = _log_probs(model, type_of, lengths, documents, document_classes)
+        log_p, _ = _log_probs(model, found, lengths, documents, document_classes)
         return [_binary(part, only_type) for part in np.split(log_p, np.cumsum(lengths)[:-1])]
-    ids, p = predict_flat(model, type_of, lengths, decode, documents, document_classes)
+    ids, p = predict_flat(model, found, lengths, decode, documents, document_classes)
     bounds = np.cumsum(lengths)[:-1]
     names = model.tags
     return [
@@ -94,7 +93,7 @@ def predict_types(
 
 def predict_flat(
     model: Model,
-    type_of: np.ndarray,
+    found: TypeIds,
     lengths: np.ndarray,
     decode: str | None = None,
     documents: Sequence[int] | None = None,
@@ -102,13 +101,13 @@ def predict_flat(
 ) -> tuple[np.ndarray, np.ndarray]:
     """predict_types() as two flat arrays, for a model with tags (not --only-type).
 
-    Shapes: type_of (T,), lengths (S,) -> tag ids (T,) into model.tags, and the model's
+    Shapes: found (T,), lengths (S,) -> tag ids (T,) into model.tags, and the model's
     probability (T,) of each chosen tag, row for row with the tokens.
     """
     decode = _decoder(model, decode)
     if not len(lengths):
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    log_p, s = _log_probs(model, type_of, lengths, documents, document_classes)
+    log_p, s = _log_probs(model, found, lengths, documents, document_classes)
     if decode == "greedy":
         ids = greedy(log_p)  # a row's argmax is its own: one call decodes every sentence
     elif s is not None:  # the path the sentence objective scores best: Viterbi over s + A
@@ -123,14 +122,14 @@ def predict_flat(
 
 def _log_probs(
     model: Model,
-    type_of: np.ndarray,
+    found: TypeIds,
     lengths: np.ndarray,
     documents: Sequence[int] | None,
     document_classes: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The windows' log p (T, C), and the scores s (T, C) for the sentence objective (else None)."""
     windows = token_table(model).windows(
-        type_of, lengths, model.network.window, documents, document_classes
+        found, lengths, model.network.window, documents, document_classes
     )
     network, lengths = model.network, windows.lengths
     allowed = None if model.metadata.get("only_type") else iob2_masks(tuple(model.tags))

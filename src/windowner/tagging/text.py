@@ -313,23 +313,23 @@ def _predict_in_chunks(
     is looked up in the model's TokenTable once, here, and the chunks take slices of that.
     """
     table = token_table(model)
-    type_of = table.ids_of(words)
+    found = table.ids_of(words)
     lengths = np.asarray(lengths, np.int64)
     ends = np.cumsum(lengths)
     classes = None
     if model.features.document and len(lengths):
-        classes = table.document_classes(type_of, lengths, documents)
+        classes = table.document_classes(found, lengths, documents)
     only_type = model.metadata.get("only_type")
     parts: list[tuple] = []  # (tag ids or tags, probabilities) of each chunk, in order
 
     def run(a: int, b: int, part_lengths: np.ndarray) -> None:
         known = None if classes is None else classes[a:b]
         if only_type:
-            predictions = predict_types(model, type_of[a:b], part_lengths, decode, None, known)
+            predictions = predict_types(model, found[a:b], part_lengths, decode, None, known)
             tags = [tag for prediction in predictions for tag in prediction.tags]
             parts.append((tags, [p.probabilities for p in predictions]))
         else:
-            ids, p = predict_flat(model, type_of[a:b], part_lengths, decode, None, known)
+            ids, p = predict_flat(model, found[a:b], part_lengths, decode, None, known)
             parts.append((ids, [p]))
 
     first = size = 0  # the chunk is sentences[first:i], of `size` tokens
