@@ -337,7 +337,8 @@ def measure_tag_model(args) -> dict:
     """Tokens per second of the model alone: forward pass and decoding on prepared id arrays.
 
     The CoNLL files' sentences are encoded into windows first (not timed); then log p for every
-    token and the decoded tags, as predict() makes them, best of a few runs.
+    token and the decoded tags, as predict() makes them, best of a few runs. `forward_threads`
+    is how many blocks of windows the forward pass runs side by side (model/inference.py).
     """
     from windowner.data import tags
     from windowner.data.conll import read_conll
@@ -373,11 +374,18 @@ def measure_tag_model(args) -> dict:
         forward_s = best_of(forward, 5)
         decode_s = best_of(decode, 5)
         greedy_s = best_of(lambda: decoding.greedy(log_p), 5)
+    try:  # blocks forwarded side by side (model/inference.py), each product on `threads`
+        from windowner.model.inference import forward_threads
+
+        side_by_side = forward_threads()
+    except ImportError:
+        side_by_side = 1
     return {
         "tokens": tokens,
         "sentences": len(sentences),
         "decoder": decoder,
         "blas_threads": threads,
+        "forward_threads": side_by_side,
         "forward_s": round(forward_s, 4),
         "viterbi_s": round(decode_s, 4),
         "greedy_s": round(greedy_s, 4),

@@ -167,6 +167,36 @@ def test_output_is_written_batch_by_batch_as_input_is_read(model):
     assert written == [(0, 0), (4, 4), (8, 4), (12, 4), (15, 3)]
 
 
+@pytest.mark.parametrize("unit", ["line", "paragraph"])
+def test_a_file_tagged_ahead_on_threads_gives_the_same_output(model, conll_dir, tmp_path, unit):
+    """tag_file tags a regular file's batches ahead on worker threads; tag_stream without
+    `ahead` writes each batch before reading the next: byte for byte the same records, in
+    order, on real CoNLL text with blank lines, one-token lines and lines cut in pieces."""
+    from windowner.data.conll import read_conll
+
+    lines = [" ".join(s.tokens) for s in read_conll(conll_dir / "valid.txt").sentences[:1500]]
+    lines[100:100] = ["", "Paris", "   ", ".", " ".join(lines[:400]), ""]
+    source = tmp_path / "input.txt"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ahead = tmp_path / "ahead.jsonl"
+    tag_file(model, str(source), ahead, unit=unit, batch_size=64)
+    serial: list[str] = []
+    tag_stream(model, TextReader(str(source), unit), serial.append, batch_size=64)
+    assert ahead.read_text(encoding="utf-8") == "".join(serial)
+
+
+def test_a_bad_line_after_batches_tagged_ahead_comes_after_their_output(model, tmp_path):
+    written: list[str] = []
+
+    def texts():
+        yield from LINES * 4
+        raise UserError("not valid UTF-8 text", "input.txt", 21)
+
+    with pytest.raises(UserError):
+        tag_stream(model, texts(), written.append, batch_size=4, ahead=2)
+    assert "".join(written).count("\n") == len(LINES) * 4  # every record read before the error
+
+
 def test_user_errors_of_ner_tag_are_one_line_with_exit_code_2(model_path, tmp_path):
     def error_of(*args, stdin: str = "Paris\n") -> str:
         result = run("ner-tag", *args, stdin=stdin)

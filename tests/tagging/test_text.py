@@ -154,3 +154,47 @@ def test_decode_can_be_chosen(model):
     viterbi = tag(model, NEWS, decode="viterbi")
     assert [len(t) for t in greedy.tags] == [len(t) for t in viterbi.tags]
     assert isinstance(viterbi.entities[0], Entity)
+
+
+def _lazily_found(tagged: tagging.TaggedText) -> list[Entity]:
+    """The entities TaggedText finds itself, sentence by sentence."""
+    return type(tagged).entities.func(tagged)
+
+
+@pytest.mark.parametrize("decode", ["viterbi", "greedy"])
+def test_a_batch_hands_each_text_the_entities_it_would_find_itself(model, conll_dir, decode):
+    """tag_batch finds the entities of all its texts at once (tagging/spans.py); on real CoNLL
+    sentences, blank texts, one-token texts and a text cut into pieces they are the ones each
+    TaggedText reads off its own tags."""
+    lines = texts(_conll_token_lists(conll_dir)[:300])
+    batch = ["", "Paris", *lines, "   ", ".", " ".join(lines)]  # the last one is cut in pieces
+    tagged = tag_batch(model, batch, decode=decode)
+    assert sum(len(t.entities) for t in tagged) > 300
+    for record in tagged:
+        assert record.entities == _lazily_found(record)
+    pieces = list(tagging.tag_pieces(model, " ".join(lines) * 3, decode=decode))
+    assert len(pieces) > 1
+    for piece in pieces:
+        assert piece.entities == _lazily_found(piece)
+
+
+def test_predictions_of_a_batch_are_those_of_predict(model, conll_dir):
+    """The flat path tag_batch takes gives predict()'s tags and probabilities, bit for bit."""
+    sentences = _conll_token_lists(conll_dir)[:500]
+    tagged = tag_batch(model, texts(sentences), segmentation="whitespace")
+    expected = predict(model, [[t.text for t in s] for s in sentences], documents=range(500))
+    got = [(t.tags[0], t.scores[0]) for t in tagged]
+    assert got == [(p.tags, p.probabilities.tolist()) for p in expected]
+
+
+def _conll_token_lists(conll_dir) -> list[list[Token]]:
+    from windowner.data.conll import read_conll
+
+    found = []
+    for s in read_conll(conll_dir / "valid.txt").sentences:
+        at, tokens = 0, []
+        for word in s.tokens:
+            tokens.append(Token(word, at, at + len(word)))
+            at += len(word) + 1
+        found.append(tokens)
+    return found

@@ -82,11 +82,42 @@ def classes_of_tokens(
     """document_ids from the tokens as token_types gives them and the sentences' lengths (S,),
     so that a caller that has found the distinct tokens already (encode) does not again."""
     lowered: dict[str, int] = {}
-    word_of_type = np.fromiter(
+    word_of_type, kind_of_type, has_lower_type = type_facts(types, lowered)
+    return classes_of_type_facts(
+        word_of_type, len(lowered), kind_of_type, has_lower_type, type_of, lengths, documents
+    )
+
+
+def type_facts(
+    types: Sequence[str], lowered: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the classes read of each distinct token: its lowercased form's id in `lowered`
+    (new forms are added), its kind (see _kind) and whether it has a lowercase letter.
+
+    Shapes: types (V,) -> word (V,) int64, kind (V,) int64, has_lower (V,) bool.
+    """
+    word = np.fromiter(
         (lowered.setdefault(t.lower(), len(lowered)) for t in types), np.int64, len(types)
     )
-    kind_of_type = np.fromiter((_kind(t) for t in types), np.int64, len(types))
-    has_lower_type = np.fromiter((any(c.islower() for c in t) for t in types), bool, len(types))
+    kind = np.fromiter((_kind(t) for t in types), np.int64, len(types))
+    has_lower = np.fromiter((any(c.islower() for c in t) for t in types), bool, len(types))
+    return word, kind, has_lower
+
+
+def classes_of_type_facts(
+    word_of_type: np.ndarray,
+    n_words: int,
+    kind_of_type: np.ndarray,
+    has_lower_type: np.ndarray,
+    type_of: np.ndarray,
+    lengths: np.ndarray,
+    documents: Sequence[int],
+) -> np.ndarray:
+    """document_ids from type_facts of the distinct tokens (V,), `n_words` lowercased forms in
+    all, and which distinct token each token is, type_of (T,). Only the equality of the word
+    ids matters, so a table kept across calls (features/token_table.py) may hold more forms."""
+    word_of_type = np.asarray(word_of_type, np.int64)
+    kind_of_type = np.asarray(kind_of_type, np.int64)
     lengths = np.asarray(lengths, np.int64)
     if not len(type_of):
         return np.zeros(0, np.int32)
@@ -102,7 +133,7 @@ def classes_of_tokens(
     document = np.repeat(document.reshape(-1), lengths)
     counted = informative & ((kind == _LOWER) | (kind == _CAPITAL))
     # one code per (document, word, kind): kind _LOWER → 0, _CAPITAL → 1
-    code = (document * len(lowered) + word) * 2
+    code = (document * n_words + word) * 2
     seen, counts = np.unique(code[counted] + (kind[counted] == _CAPITAL), return_counts=True)
 
     def count(codes: np.ndarray) -> np.ndarray:

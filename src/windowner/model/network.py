@@ -18,6 +18,7 @@ import numpy as np
 
 from windowner.model.activations import Activation, get_activation
 from windowner.model.dropout import dropout_backward, dropout_forward
+from windowner.model.inference import blocks_forward
 from windowner.model.layers import (
     affine_backward,
     affine_forward,
@@ -209,11 +210,10 @@ class WindowNetwork:
         return J * per_token, grads
 
     def scores(self, ids: np.ndarray, batch: int = 8192) -> np.ndarray:
-        """Shapes: (N, n, m) ids -> s (N, T), a block of `batch` windows at a time."""
-        blocks = [self.forward(ids[i : i + batch])[0] for i in range(0, len(ids), batch)]
-        if not blocks:
-            return np.zeros((0, self.params["U"].shape[0]), np.float32)
-        return np.concatenate(blocks)
+        """Shapes: (N, n, m) ids -> s (N, T), a block of `batch` windows at a time (several
+        blocks side by side on threads: model/inference.py; the same numbers)."""
+        n_out = self.params["U"].shape[0]
+        return blocks_forward(lambda block: self.forward(block)[0], ids, batch, n_out)
 
     def log_probs(
         self,

@@ -237,7 +237,7 @@ def _json_line(record: dict) -> str:
 
 def _json(value) -> str:
     """`value` as JSON on one line, UTF-8 kept and U+2028, U+2029 and U+0085 escaped."""
-    line = json.dumps(value, ensure_ascii=False)
+    line = _ENCODER.encode(value)
     for char in _UNICODE_BREAKS:
         if char in line:
             line = line.replace(char, f"\\u{ord(char):04x}")
@@ -245,6 +245,9 @@ def _json(value) -> str:
 
 
 _UNICODE_BREAKS = ("\u2028", "\u2029", "\x85")
+# json.dumps(value, ensure_ascii=False) builds this same encoder on every call (any argument
+# but the defaults does); one made once writes the same text.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def _escape(text: str) -> str:

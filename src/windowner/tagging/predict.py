@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from windowner.data.tags import allowed_transitions, parse_tag
 from windowner.errors import UserError
-from windowner.features.windows import encode
+from windowner.features.token_table import TokenTable, TypeIds
 from windowner.model.network import WindowNetwork
 from windowner.model_file import Model
 from windowner.tagging.decoding import check_decoder, greedy, viterbi_batch
@@ -38,48 +40,121 @@ def predict(
     are one document); None: each sentence is a document of its own. `document_classes` (one
     per token) is that context already found, for sentences cut from larger documents.
     """
-    decode = decode or model.metadata.get("decode", DEFAULT_DECODE)
-    try:
-        check_decoder(decode)
-    except ValueError as error:
-        raise UserError(str(error)) from None
     if not sentences:
+        _decoder(model, decode)  # an unknown decoding is refused all the same
         return []
-    windows = encode(
-        sentences,
-        model.vocabulary,
-        model.network.window,
-        model.features,
-        documents,
-        document_classes,
-    )
-    network, lengths = model.network, windows.lengths
+    found = token_table(model).type_ids(sentences)
+    lengths = np.fromiter((len(s) for s in sentences), np.int64, count=len(sentences))
+    return predict_types(model, found, lengths, decode, documents, document_classes)
+
+
+def token_table(model: Model) -> TokenTable:
+    """The model's TokenTable, shared by every batch tagged with it (a new one if its
+    vocabulary or features were replaced). Kept beside the model, not in it, so that a model
+    pickled for worker processes carries no table, and dropped with the model."""
+    key = id(model)
+    entry = _TABLES.get(key)
+    table = entry[1] if entry is not None and entry[0]() is model else None
+    if (
+        table is None
+        or table.vocabulary is not model.vocabulary
+        or table.features is not model.features
+    ):
+        table = TokenTable(model.vocabulary, model.features)
+        _TABLES[key] = (weakref.ref(model, lambda _, key=key: _TABLES.pop(key, None)), table)
+    return table
+
+
+_TABLES: dict[int, tuple[weakref.ref, TokenTable]] = {}
+
+
+def predict_types(
+    model: Model,
+    found: TypeIds,
+    lengths: np.ndarray,
+    decode: str | None = None,
+    documents: Sequence[int] | None = None,
+    document_classes: np.ndarray | None = None,
+) -> list[Prediction]:
+    """predict() of sentences already looked up in token_table(model): found (T,) the tokens'
+    TypeIds, lengths (S,) the sentences' lengths."""
     only_type = model.metadata.get("only_type")
-    allowed = None if only_type else allowed_transitions(model.tags)
-    crf = isinstance(network, WindowNetwork) and network.objective == "sentence"
-    if crf:
-        s = network.scores(windows.ids)
-        log_p = network.normalise(s, lengths, allowed)
-    else:
-        log_p = network.log_probs(windows.ids, lengths=lengths, allowed=allowed)
-    per_sentence = np.split(log_p, np.cumsum(lengths)[:-1])
     if only_type:
-        return [_binary(part, only_type) for part in per_sentence]
-    if decode == "greedy":
-        paths = [greedy(part) for part in per_sentence]
-    else:
-        if crf:  # the path the sentence objective scores best: Viterbi over s + A, not log p
-            transition = network.params["A"] + allowed[0]
-            start = network.params["a0"] + allowed[1]
-            ids = viterbi_batch(s, lengths, transition, start)
-        else:
-            ids = viterbi_batch(log_p, lengths, *allowed)
-        paths = np.split(ids, np.cumsum(lengths)[:-1])
+        log_p, _ = _log_probs(model, found, lengths, documents, document_classes)
+        return [_binary(part, only_type) for part in np.split(log_p, np.cumsum(lengths)[:-1])]
+    ids, p = predict_flat(model, found, lengths, decode, documents, document_classes)
+    bounds = np.cumsum(lengths)[:-1]
     names = model.tags
     return [
-        Prediction([names[i] for i in path], np.exp(part[np.arange(len(path)), path]))
-        for part, path in zip(per_sentence, paths, strict=True)
+        Prediction([names[i] for i in path.tolist()], part)
+        for path, part in zip(np.split(ids, bounds), np.split(p, bounds), strict=True)
     ]
+
+
+def predict_flat(
+    model: Model,
+    found: TypeIds,
+    lengths: np.ndarray,
+    decode: str | None = None,
+    documents: Sequence[int] | None = None,
+    document_classes: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """predict_types() as two flat arrays, for a model with tags (not --only-type).
+
+    Shapes: found (T,), lengths (S,) -> tag ids (T,) into model.tags, and the model's
+    probability (T,) of each chosen tag, row for row with the tokens.
+    """
+    decode = _decoder(model, decode)
+    if not len(lengths):
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    log_p, s = _log_probs(model, found, lengths, documents, document_classes)
+    if decode == "greedy":
+        ids = greedy(log_p)  # a row's argmax is its own: one call decodes every sentence
+    elif s is not None:  # the path the sentence objective scores best: Viterbi over s + A
+        allowed = iob2_masks(tuple(model.tags))
+        transition = model.network.params["A"] + allowed[0]
+        start = model.network.params["a0"] + allowed[1]
+        ids = viterbi_batch(s, lengths, transition, start)
+    else:
+        ids = viterbi_batch(log_p, lengths, *iob2_masks(tuple(model.tags)))
+    return ids, np.exp(log_p[np.arange(len(ids)), ids])
+
+
+def _log_probs(
+    model: Model,
+    found: TypeIds,
+    lengths: np.ndarray,
+    documents: Sequence[int] | None,
+    document_classes: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The windows' log p (T, C), and the scores s (T, C) for the sentence objective (else None)."""
+    windows = token_table(model).windows(
+        found, lengths, model.network.window, documents, document_classes
+    )
+    network, lengths = model.network, windows.lengths
+    allowed = None if model.metadata.get("only_type") else iob2_masks(tuple(model.tags))
+    if isinstance(network, WindowNetwork) and network.objective == "sentence":
+        s = network.scores(windows.ids)
+        return network.normalise(s, lengths, allowed), s
+    return network.log_probs(windows.ids, lengths=lengths, allowed=allowed), None
+
+
+def _decoder(model: Model, decode: str | None) -> str:
+    """`decode`, or the model's own for None; a UserError for an unknown one."""
+    decode = decode or model.metadata.get("decode", DEFAULT_DECODE)
+    try:
+        return check_decoder(decode)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+@lru_cache(maxsize=16)
+def iob2_masks(tags: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """allowed_transitions(tags), built once per tag set instead of once per call. The arrays
+    are shared: read-only, so that no caller changes another's."""
+    transition, start = allowed_transitions(list(tags))
+    transition.flags.writeable = start.flags.writeable = False
+    return transition, start
 
 
 def predict_tags(

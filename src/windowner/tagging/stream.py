@@ -1,7 +1,8 @@
 """Tag a text file or stdin as a stream: read a batch of units, tag it, write it, repeat.
 
-Memory stays bounded by one batch (plus the model), whatever the size of the input, and output
-appears as input is read. `tag_file` is what `ner-tag` runs and is also the library entry point.
+Memory stays bounded by a few batches (plus the model), whatever the size of the input, and
+output appears as input is read. `tag_file` is what `ner-tag` runs and is also the library
+entry point.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from windowner.atomic import atomic_write
 from windowner.data.text_input import TextReader
 from windowner.errors import UserError
+from windowner.model.inference import forward_threads
 from windowner.model_file import Model, load_model
 from windowner.tagging.decoding import check_decoder
 from windowner.tagging.formats import FORMATTERS, FormatOptions, footer, header, long_record
@@ -80,6 +84,9 @@ def tag_file(
             decode=decode,
             batch_size=batch_size,
             after_batch=lambda: advance(reader.bytes_read),
+            # a regular file never makes reading wait, so batches may be tagged ahead of the
+            # writing; a pipe or terminal gets each batch's output as soon as it is read
+            ahead=TAG_AHEAD if reader.size is not None else 0,
         )
 
 
@@ -94,36 +101,92 @@ def tag_stream(
     decode: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     after_batch: Callable[[], object] | None = None,
+    ahead: int = 0,
 ) -> TagRun:
     """Tag `texts` (one output record each) and `write` the formatted records batch by batch,
-    between the format's header and footer."""
+    between the format's header and footer.
+
+    With `ahead` > 0, up to that many batches after the one being written are read and tagged
+    on worker threads meanwhile (see _tagged_batches): the same output, sooner, for an input
+    that is all there (a file); 0 writes each batch before the next is read.
+    """
     started = time.perf_counter()
     formatter = FORMATTERS[output_format]
     if not options.labels:
         options = replace(options, labels=tuple(entity_types(model)))
     units = sentences = tokens = 0
     write(header(output_format, options))
-    for batch in batches(texts, batch_size):
+    tagged_batches = _tagged_batches(model, batches(texts, batch_size), segmentation, decode, ahead)
+    for batch in tagged_batches:
         # A text too long to tag at once (one enormous line) is written piece by piece between
         # the runs of ordinary texts around it, which are tagged together as before.
-        for run in _runs(batch):
-            if len(run[0]) > MAX_PIECE_CHARS:
+        for run in batch:
+            if isinstance(run, str):
                 counts = _write_long(
-                    model, run[0], units + 1, write, output_format, options, segmentation, decode
+                    model, run, units + 1, write, output_format, options, segmentation, decode
                 )
                 units, sentences, tokens = units + 1, sentences + counts[0], tokens + counts[1]
                 continue
-            tagged = tag_batch(model, run, segmentation, decode)
-            write("".join(formatter(t, units + i, options) for i, t in enumerate(tagged, 1)))
-            units += len(tagged)
-            sentences += sum(len(t.sentences) for t in tagged)
-            tokens += sum(len(sentence) for t in tagged for sentence in t.sentences)
+            write("".join(formatter(t, units + i, options) for i, t in enumerate(run, 1)))
+            units += len(run)
+            sentences += sum(len(t.sentences) for t in run)
+            tokens += sum(len(sentence) for t in run for sentence in t.sentences)
         if after_batch is not None:
             after_batch()
     closing = footer(output_format, options)
     if closing:  # most formats have none: no empty write after the last batch
         write(closing)
     return TagRun(units, sentences, tokens, time.perf_counter() - started)
+
+
+# Batches of a file tagged ahead of the one being written, on worker threads.
+TAG_AHEAD = 2
+
+
+def _tagged_batches(
+    model: Model, texts: Iterator[list[str]], segmentation: str, decode: str | None, ahead: int
+) -> Iterator[list[list[TaggedText] | str]]:
+    """Each batch of texts tagged, in input order: its runs of ordinary texts as TaggedTexts
+    and each long text as itself (written piece by piece by the caller).
+
+    With `ahead` > 0, batches are tagged on forward_threads() worker threads, up to `ahead`
+    batches ahead of the one being written: while one thread is in a matrix product, which
+    releases the GIL, another tokenizes and formats. Each batch is tagged exactly as alone
+    (every table a batch reads holds pure functions of a token), so the output is the same,
+    and it comes out in order.
+    Reading stays on this thread: a bad line is reported after the batches before it are out.
+    """
+
+    def tag_runs(batch: list[str]) -> list[list[TaggedText] | str]:
+        return [
+            run[0] if len(run[0]) > MAX_PIECE_CHARS else tag_batch(model, run, segmentation, decode)
+            for run in _runs(batch)
+        ]
+
+    threads = forward_threads()
+    if threads == 1 or ahead < 1:
+        yield from map(tag_runs, texts)
+        return
+    pending: deque[Future] = deque()
+    with ThreadPoolExecutor(threads, thread_name_prefix="windowner-tag") as pool:
+        try:
+            while True:
+                try:
+                    batch = next(texts)
+                except StopIteration:
+                    break
+                except Exception:  # unreadable input: the batches read before it go out first
+                    while pending:
+                        yield pending.popleft().result()
+                    raise
+                pending.append(pool.submit(tag_runs, batch))
+                if len(pending) > ahead:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:  # an error (or the caller stopping): drop the batches not started
+            for future in pending:
+                future.cancel()
 
 
 def _runs(batch: list[str]) -> Iterator[list[str]]:

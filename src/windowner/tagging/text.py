@@ -15,16 +15,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 import numpy as np
 
 from windowner.data.tags import spans
 from windowner.data.tokenizer import Token, sentences, split_sentences, tokenize
-from windowner.features.document import document_ids
 from windowner.model_file import Model
-from windowner.tagging.predict import Prediction, predict
+from windowner.tagging.predict import predict_flat, predict_types, token_table
+from windowner.tagging.spans import batch_spans
 
 SEGMENTATIONS = ("sentences", "lines", "whitespace")
 
@@ -130,16 +130,69 @@ def tag_batch(
 ) -> list[TaggedText]:
     """Tag a batch of texts together: their sentences share forward passes."""
     split = [segment(text, segmentation) for text in texts]
-    flat = [[token.text for token in sentence] for parts in split for sentence in parts]
     documents = [i for i, parts in enumerate(split) for _ in parts]  # a text is a document
-    predicted = iter(_predict_in_chunks(model, flat, decode, documents))
+    return _tagged(model, list(texts), split, decode, documents)
+
+
+def _tagged(
+    model: Model,
+    texts: list[str],
+    split: list[list[list[Token]]],
+    decode: str | None,
+    documents: list[int],
+) -> list[TaggedText]:
+    """One TaggedText of texts[i] with the sentences split[i], all predicted together;
+    documents[k] is the k-th sentence's document.
+
+    The tags and scores come back flat for the whole batch and are sliced per sentence, and
+    the entities are found for the whole batch at once (tagging/spans.py) and handed to each
+    TaggedText, which would otherwise find them sentence by sentence.
+    """
+    tokens = [token for parts in split for sentence in parts for token in sentence]
+    lengths = np.fromiter((len(s) for parts in split for s in parts), np.int64)
+    ids, tags, scores = _predict_in_chunks(
+        model, [token.text for token in tokens], lengths, decode, documents
+    )
+    found = None if ids is None else _entities(model, texts, split, tokens, lengths, ids, scores)
     tagged = []
-    for text, parts in zip(texts, split, strict=True):
-        mine = [next(predicted) for _ in parts]
-        tags = [prediction.tags for prediction in mine]
-        scores = [prediction.probabilities.tolist() for prediction in mine]
-        tagged.append(TaggedText(text, parts, tags, scores))
+    at = 0
+    for i, (text, parts) in enumerate(zip(texts, split, strict=True)):
+        mine_tags, mine_scores = [], []
+        for sentence in parts:
+            mine_tags.append(tags[at : at + len(sentence)])
+            mine_scores.append(scores[at : at + len(sentence)])
+            at += len(sentence)
+        record = TaggedText(text, parts, mine_tags, mine_scores)
+        if found is not None:
+            record.__dict__["entities"] = found[i]  # what the cached property would compute
+        tagged.append(record)
     return tagged
+
+
+def _entities(
+    model: Model,
+    texts: list[str],
+    split: list[list[list[Token]]],
+    tokens: list[Token],
+    lengths: np.ndarray,
+    ids: np.ndarray,
+    scores: list[float],
+) -> list[list[Entity]]:
+    """Each text's entities, as TaggedText.entities reads them, for all the texts at once.
+
+    Shapes: tokens (L,) every sentence's tokens in order, lengths (S,), ids (L,) their tag ids,
+    scores (L,) their tags' probabilities -> one list of entities per text.
+    """
+    starts, ends, labels = batch_spans(ids, lengths, tuple(model.tags))
+    # the text each token belongs to: the first text whose tokens end after it
+    text_ends = np.cumsum([sum(len(s) for s in parts) for parts in split])
+    owner = np.searchsorted(text_ends, starts, side="right").tolist()
+    found: list[list[Entity]] = [[] for _ in texts]
+    for a, b, label, i in zip(starts.tolist(), ends.tolist(), labels, owner, strict=True):
+        start, end = tokens[a].start, tokens[b - 1].end
+        score = sum(scores[a:b]) / (b - a)  # TaggedText.entities' mean, in its order
+        found[i].append(Entity(start, end, label, texts[i][start:end], score))
+    return found
 
 
 def tag_pieces(
@@ -164,14 +217,9 @@ def _tag_group(
     model: Model, text: str, group: list[list[list[Token]]], decode: str | None
 ) -> Iterator[TaggedText]:
     """One TaggedText per piece of `group` (each a list of sentences), predicted together."""
-    flat = [[token.text for token in sentence] for split in group for sentence in split]
     # the pieces of one record are one document, as far as the group reaches
-    predicted = iter(_predict_in_chunks(model, flat, decode, [0] * len(flat)))
-    for split in group:
-        mine = [next(predicted) for _ in split]
-        tags = [prediction.tags for prediction in mine]
-        scores = [prediction.probabilities.tolist() for prediction in mine]
-        yield TaggedText(text, split, tags, scores)
+    documents = [0] * sum(len(split) for split in group)
+    yield from _tagged(model, [text] * len(group), group, decode, documents)
 
 
 def batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -252,54 +300,62 @@ def _shifted(tokens: list[Token], offset: int) -> list[Token]:
 
 
 def _predict_in_chunks(
-    model: Model, sentences: list[list[str]], decode: str | None, documents: list[int]
-) -> list[Prediction]:
-    """predict() over consecutive chunks of at most MAX_CHUNK_TOKENS tokens, in order.
+    model: Model, words: list[str], lengths: np.ndarray, decode: str | None, documents: list[int]
+) -> tuple[np.ndarray | None, list[str], list[float]]:
+    """predict() over consecutive chunks of at most MAX_CHUNK_TOKENS tokens, in order: the
+    tag ids (L,) (None for an --only-type model), tags (L,) and their probabilities (L,) of
+    the sentences' `words` (L,), one after another, `lengths` (S,) long.
 
     A sentence longer than that (a paragraph without punctuation) is predicted piece by piece
     and its pieces' tags joined (an entity across a cut comes out as two), so that no input
     makes a forward pass larger. The document context (`documents[i]` is sentence i's) is found
-    for all the sentences before they are cut into chunks, so no cut changes it.
+    for all the sentences before they are cut into chunks, so no cut changes it. Every token
+    is looked up in the model's TokenTable once, here, and the chunks take slices of that.
     """
-    context: list[np.ndarray | None] = [None] * len(sentences)
-    if model.features.document and sentences:
-        classes = document_ids(sentences, documents)
-        context = np.split(classes, np.cumsum([len(s) for s in sentences])[:-1])
-    predictions: list[Prediction] = []
-    chunk: list[list[str]] = []
-    chunk_context: list = []
-    size = 0
+    table = token_table(model)
+    found = table.ids_of(words)
+    lengths = np.asarray(lengths, np.int64)
+    ends = np.cumsum(lengths)
+    classes = None
+    if model.features.document and len(lengths):
+        classes = table.document_classes(found, lengths, documents)
+    only_type = model.metadata.get("only_type")
+    parts: list[tuple] = []  # (tag ids or tags, probabilities) of each chunk, in order
 
-    def flush() -> None:
-        known = None if chunk_context[0] is None else np.concatenate(chunk_context)
-        predictions.extend(predict(model, chunk, decode, document_classes=known))
+    def run(a: int, b: int, part_lengths: np.ndarray) -> None:
+        known = None if classes is None else classes[a:b]
+        if only_type:
+            predictions = predict_types(model, found[a:b], part_lengths, decode, None, known)
+            tags = [tag for prediction in predictions for tag in prediction.tags]
+            parts.append((tags, [p.probabilities for p in predictions]))
+        else:
+            ids, p = predict_flat(model, found[a:b], part_lengths, decode, None, known)
+            parts.append((ids, [p]))
 
-    for sentence, classes in zip(sentences, context, strict=True):
-        if chunk and size + len(sentence) > MAX_CHUNK_TOKENS:
-            flush()
-            chunk, chunk_context, size = [], [], 0
-        if len(sentence) > MAX_CHUNK_TOKENS:
-            predictions.append(_predict_long(model, sentence, decode, classes))
+    first = size = 0  # the chunk is sentences[first:i], of `size` tokens
+    for i, n in enumerate(lengths.tolist()):
+        if i > first and size + n > MAX_CHUNK_TOKENS:
+            run(int(ends[first] - lengths[first]), int(ends[i - 1]), lengths[first:i])
+            first, size = i, 0
+        if n > MAX_CHUNK_TOKENS:  # one sentence, in pieces whose tags are then joined
+            a = int(ends[i]) - n
+            for at in range(a, a + n, MAX_CHUNK_TOKENS):
+                piece = min(MAX_CHUNK_TOKENS, a + n - at)
+                run(at, at + piece, np.array([piece], np.int64))
+            first = i + 1
             continue
-        chunk.append(sentence)
-        chunk_context.append(classes)
-        size += len(sentence)
-    if chunk:
-        flush()
-    return predictions
+        size += n
+    if first < len(lengths):
+        run(int(ends[first] - lengths[first]), int(ends[-1]), lengths[first:])
+    probabilities = [p for _, ps in parts for p in ps]
+    scores = np.concatenate(probabilities).tolist() if probabilities else []
+    if only_type:
+        return None, [tag for tags, _ in parts for tag in tags], scores
+    ids = np.concatenate([ids for ids, _ in parts]) if parts else np.zeros(0, np.int64)
+    return ids, _tag_names(tuple(model.tags))[ids].tolist(), scores
 
 
-def _predict_long(
-    model: Model, sentence: list[str], decode: str | None, classes: np.ndarray | None
-) -> Prediction:
-    pieces = [
-        predict(
-            model,
-            [sentence[i : i + MAX_CHUNK_TOKENS]],
-            decode,
-            document_classes=None if classes is None else classes[i : i + MAX_CHUNK_TOKENS],
-        )[0]
-        for i in range(0, len(sentence), MAX_CHUNK_TOKENS)
-    ]
-    tags = [tag for piece in pieces for tag in piece.tags]
-    return Prediction(tags, np.concatenate([piece.probabilities for piece in pieces]))
+@lru_cache(maxsize=16)
+def _tag_names(tags: tuple[str, ...]) -> np.ndarray:
+    """The tags as an object array, to turn many tag ids into their names in one gather."""
+    return np.array(tags, dtype=object)

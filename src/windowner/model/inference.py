@@ -1,0 +1,74 @@
+"""The forward pass over many windows for tagging: the same blocks as before, two at a time.
+
+WindowNetwork.scores cuts its windows into blocks of `batch` rows and runs forward() on each.
+The blocks must stay exactly those: OpenBLAS's result for a row depends on where it sits in
+the product it is part of, so a different cut changes the last bits of some scores (and so
+printed probabilities). What may change is when each block runs: numpy releases the GIL inside
+the matrix products and the element-wise functions, so blocks forwarded on threads of their own,
+each product single-threaded as ner-tag runs BLAS, proceed in parallel on separate cores and
+give every block's numbers bit for bit (tests/model/test_inference.py). At ~15 ms a block of
+8192 windows, that parallelism is most of what is left to gain on the forward pass: its hidden
+product already runs near one core's peak.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+# Threads forwarding blocks side by side, at most; fewer on a machine with fewer cores.
+MAX_THREADS = 2
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def forward_threads() -> int:
+    """How many blocks run at once: the cores this process may use, up to MAX_THREADS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_THREADS, cores))
+
+
+def blocks_forward(
+    forward: Callable[[np.ndarray], np.ndarray], ids: np.ndarray, batch: int, n_out: int
+) -> np.ndarray:
+    """`forward` of each block of `batch` rows of `ids`, in order, concatenated.
+
+    Shapes: ids (N, n, m) -> s (N, T), T = n_out. Each block is forward(ids[i : i + batch]),
+    the same call on the same rows whether it runs here or on a pool thread.
+    """
+    starts = range(0, len(ids), batch)
+    if not starts:
+        return np.zeros((0, n_out), np.float32)
+    if len(starts) == 1 or forward_threads() == 1:
+        blocks = [forward(ids[i : i + batch]) for i in starts]
+    else:
+        blocks = list(_executor().map(lambda i: forward(ids[i : i + batch]), starts))
+    return np.concatenate(blocks)
+
+
+def _forget_pool() -> None:
+    """In a forked child (datasets' num_proc workers) the parent's pool threads do not exist,
+    and work handed to its copy would never run: the child makes its own."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _executor() -> ThreadPoolExecutor:
+    """One pool for the process, made on first use (after ner-tag has set BLAS to 1 thread)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(forward_threads(), thread_name_prefix="windowner-forward")
+        return _pool
