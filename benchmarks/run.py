@@ -48,7 +48,7 @@ SCALING_WINDOWS = 20_000
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", help=f"comma-separated parts to run, of: {', '.join(PARTS)}")
-    parser.add_argument("--epochs", type=int, default=3, help="training epochs timed (best kept)")
+    parser.add_argument("--epochs", type=int, default=2, help="training epochs timed (best kept)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     parts = set(args.only.split(",")) if args.only else set(PARTS)
