@@ -245,6 +245,7 @@ FEATURES_OFF = {
         "training.word_dropout=0",
     ],
 }
+STARVED = 1.25  # torch's 2-thread best this much slower than its 1-thread best: starved
 NO_DROPOUT = ["training.dropout_x=0", "training.dropout_h=0", "training.word_dropout=0"]
 
 
@@ -371,6 +372,9 @@ def measure_compare(args) -> dict:
         # torch on one thread as well: on a busy 2-core machine its second thread may wait
         "torch_best_seconds_1_thread": torch_1_best,
         "ratio_torch_1_thread": round(torch_1_best / windowner_best, 3),
+        # Two threads slower than one: other processes held the second core, and torch's
+        # threads waited for each other (GNU OpenMP); the 2-thread ratio then flatters windowner.
+        "torch_2_threads_starved": torch_best > STARVED * torch_1_best,
         "matmul_floor_seconds": round(floor, 3),
         "windowner_over_matmul_floor": round(windowner_best / floor, 2),
         "load_average_after": [round(v, 2) for v in os.getloadavg()],
