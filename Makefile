@@ -46,7 +46,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 
-## bench: benchmarks/ (about 10 minutes): one JSON object on stdout and in benchmarks/results.json
+## bench: benchmarks/ (about 9 minutes on a quiet 2-core machine, 12 on a busy one): one JSON
+## object on stdout and in benchmarks/results.json
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -59,6 +59,18 @@ def main() -> None:
 
     commands.add_parser("analogy", help="seconds of the analogy evaluation over every word")
 
+    settings = "--set SECTION.KEY=VALUE over configs/conll2003.toml (repeatable)"
+    compare = commands.add_parser("compare", help="one epoch of windowner against the torch twin")
+    compare.add_argument("--set", action="append", default=[], help=settings)
+    compare.add_argument("--repeats", type=int, default=3, help="epochs of each, alternating")
+
+    check = commands.add_parser("twin-check", help="windowner and the twin, step by step")
+    check.add_argument("--set", action="append", default=[], help=settings)
+    check.add_argument("--steps", type=int, default=200)
+
+    epochs = commands.add_parser("feature-cost", help="windowner's epoch, each feature off")
+    epochs.add_argument("--repeats", type=int, default=2, help="rounds over the settings")
+
     args = parser.parse_args()
     run = {
         "train": measure_train,
@@ -68,6 +80,9 @@ def main() -> None:
         "vectors": measure_vectors,
         "write-glove": write_glove,
         "analogy": measure_analogy,
+        "compare": measure_compare,
+        "twin-check": measure_twin_check,
+        "feature-cost": measure_feature_cost,
     }[args.command]
     print(json.dumps(run(args)))
 
@@ -208,6 +223,240 @@ def measure_matmul(args) -> dict:
             seconds = best_of(lambda: [step() for _ in range(200)], 15) / 200
         by_threads[str(threads)] = round(flops / seconds / 1e9, 1)
     return {"flops_per_step": flops, "gflops_by_blas_threads": by_threads}
+
+
+# ------------------------------------------------------------------------------------------------
+# windowner against the same model in PyTorch (benchmarks/torch_twin.py)
+# ------------------------------------------------------------------------------------------------
+
+# The accuracy round's features, each turned off on its own, and the issue's previous default.
+FEATURES_OFF = {
+    "default": [],
+    "no shape": ["model.shape_dim=0"],
+    "no document": ["model.document_dim=0"],
+    "no dropout": ["training.dropout_x=0", "training.dropout_h=0"],
+    "no word dropout": ["training.word_dropout=0"],
+    "previous default": [
+        "model.head=softmax",
+        "model.shape_dim=0",
+        "model.document_dim=0",
+        "training.dropout_x=0",
+        "training.dropout_h=0",
+        "training.word_dropout=0",
+    ],
+}
+STARVED = 1.25  # torch's 2-thread best this much slower than its 1-thread best: starved
+NO_DROPOUT = ["training.dropout_x=0", "training.dropout_h=0", "training.word_dropout=0"]
+
+
+def prepared_run(settings: list[str], out: Path):
+    """windowner's Run for configs/conll2003.toml with `settings` (SECTION.KEY=VALUE), made by
+    training/run.py's prepare() as ner-train makes it: data, vectors, model, targets, optimiser."""
+    from windowner.config import load_config, parse_assignment
+    from windowner.training.run import prepare
+
+    overrides = {"out": str(out), "data.test": "", **dict(map(parse_assignment, settings))}
+    with contextlib.chdir(ROOT):  # the config's data paths are relative to the project
+        config = load_config(CONFIG, overrides)
+        return prepare(config, out, log=lambda line: None)
+
+
+def windowner_epoch(run, order: np.ndarray, epoch: int) -> tuple[float, float]:
+    """One epoch through windowner's own trainer, loop.train_epoch, with BLAS on 1 thread as
+    ner-train runs; -> (wall seconds of the call, mean loss per window)."""
+    from windowner.training.checkpoint import TrainingState
+    from windowner.training.loop import Epoch, train_epoch
+
+    state = TrainingState(epoch=epoch - 1, step=(epoch - 1) * run.steps_per_epoch)
+    with blas_limit(1):
+        started = time.perf_counter()
+        outcome = train_epoch(run, state, order, epoch, interrupted=[], progress=False)
+        seconds = time.perf_counter() - started
+    if outcome is not Epoch.DONE:
+        raise RuntimeError(f"windowner's epoch {epoch} ended with {outcome.value}")
+    return seconds, state.loss_sum / len(order)
+
+
+def matmul_floor(run, repeats: int = 3) -> float:
+    """Seconds of windowner's matrix products alone for one epoch, with BLAS on 1 thread.
+
+    Exactly the six products of a step in model/layers.py's orientation for a minibatch
+    (N ≤ 64): forward z = (W xᵀ)ᵀ and s = (U hᵀ)ᵀ; backward dh = ds U, dU = dsᵀ h, dx = δ W,
+    dW = δᵀ x; on float32 operands of the epoch's shapes, as many steps as the epoch has (the
+    last, short batch at its own size). Best of `repeats`.
+    Shapes: x (N, D), W (H, D), h (N, H), U (T, H), ds (N, T), δ (N, H).
+    """
+    from windowner.model.layers import SMALL_BATCH
+
+    params = run.model.network.params
+    (H, D), (T, _) = params["W"].shape, params["U"].shape
+    size = run.config.training.batch_size
+    if size > SMALL_BATCH:
+        raise ValueError(f"the floor is written for minibatches of at most {SMALL_BATCH}")
+    sizes = [len(b.rows) for b in run.batches(np.arange(run.units))]
+    rng = np.random.default_rng(0)
+
+    def rand(*shape):
+        return rng.standard_normal(shape, dtype=np.float32)
+
+    W, U = rand(H, D), rand(T, H)
+    x, h, ds, delta = rand(size, D), rand(size, H), rand(size, T), rand(size, H)
+    operands = {n: (x[:n], h[:n], ds[:n], delta[:n]) for n in set(sizes)}
+    batches = [operands[n] for n in sizes]
+
+    def epoch():
+        for x, h, ds, delta in batches:
+            W @ x.T  # zᵀ; layers.py's (W xᵀ)ᵀ takes a view of it, no work
+            U @ h.T  # sᵀ
+            ds @ U
+            ds.T @ h
+            delta @ W
+            delta.T @ x
+
+    with blas_limit(1):
+        return best_of(epoch, repeats)
+
+
+def measure_compare(args) -> dict:
+    """One epoch of windowner against one of the torch twin, alternating, in this one process.
+
+    Both start from windowner's initialised parameters (copied into the twin before windowner's
+    first step) and see the same shuffled order each epoch, drawn from the run's generator as
+    loop.run_epochs draws it. Windowner has BLAS on 1 thread (as ner-train), torch 2 threads
+    (the issue's setting); a second twin on 1 thread runs in the same rounds, for comparison.
+    The best epoch of each is the figure (the least disturbed by other processes); ratio =
+    torch_best / windowner_best, above 1 where windowner is faster.
+    """
+    import torch
+    from torch_twin import TorchTwin
+
+    with tempfile.TemporaryDirectory(prefix="windowner-compare-") as out:
+        run = prepared_run(args.set, Path(out))
+        seed = run.config.training.seed
+        twin, twin_1 = TorchTwin(run, seed), TorchTwin(run, seed, threads=1)
+        rows = []
+        for epoch in range(1, args.repeats + 1):
+            order = run.rng.permutation(run.units)
+            first_step = (epoch - 1) * run.steps_per_epoch
+            load = os.getloadavg()[0]
+            windowner_s, windowner_loss = windowner_epoch(run, order, epoch)
+            torch_s, torch_loss = twin.train_epoch(order, epoch, first_step)
+            torch_1_s, _ = twin_1.train_epoch(order, epoch, first_step)
+            rows.append(
+                {
+                    "epoch": epoch,
+                    "load_average_1min": round(load, 2),
+                    "windowner_seconds": round(windowner_s, 3),
+                    "torch_seconds": round(torch_s, 3),
+                    "torch_seconds_1_thread": round(torch_1_s, 3),
+                    "windowner_train_loss": round(windowner_loss, 5),
+                    "torch_train_loss": round(torch_loss, 5),
+                }
+            )
+        floor = matmul_floor(run)
+    windowner_best = min(r["windowner_seconds"] for r in rows)
+    torch_best = min(r["torch_seconds"] for r in rows)
+    torch_1_best = min(r["torch_seconds_1_thread"] for r in rows)
+    return {
+        "settings": args.set,
+        "head": run.model.network.head,
+        "windows": int(run.units),
+        "steps_per_epoch": run.steps_per_epoch,
+        "windowner_blas_threads": 1,
+        "torch_threads": twin.threads,
+        "torch_version": torch.__version__,
+        "epochs": rows,
+        "windowner_best_seconds": windowner_best,
+        "torch_best_seconds": torch_best,
+        "ratio": round(torch_best / windowner_best, 3),
+        # torch on one thread as well: on a busy 2-core machine its second thread may wait
+        "torch_best_seconds_1_thread": torch_1_best,
+        "ratio_torch_1_thread": round(torch_1_best / windowner_best, 3),
+        # Two threads slower than one: other processes held the second core, and torch's
+        # threads waited for each other (GNU OpenMP); the 2-thread ratio then flatters windowner.
+        "torch_2_threads_starved": torch_best > STARVED * torch_1_best,
+        "matmul_floor_seconds": round(floor, 3),
+        "windowner_over_matmul_floor": round(windowner_best / floor, 2),
+        "load_average_after": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
+def measure_twin_check(args) -> dict:
+    """Is the twin the same model? Both trained `steps` SGD steps from the same parameters on the
+    same batches, dropout and word dropout off; the largest |windowner − torch| of every
+    parameter after them (float32 summed in another order: ~1e-6 expected), and the losses.
+
+    Windowner's step is its trainer's: loop.train_epoch over one batch's order at a time.
+    """
+    from torch_twin import TorchTwin
+
+    from windowner.training.checkpoint import TrainingState
+    from windowner.training.loop import train_epoch
+
+    with tempfile.TemporaryDirectory(prefix="windowner-twin-check-") as out:
+        run = prepared_run([*args.set, *NO_DROPOUT], Path(out))
+        twin = TorchTwin(run, seed=run.config.training.seed)
+        t, params = run.config.training, run.model.network.params
+        order = run.rng.permutation(run.units)
+        state = TrainingState()
+        windowner_J, torch_J = [], []
+        for i in range(args.steps):
+            rows = order[i * t.batch_size : (i + 1) * t.batch_size]
+            lr = run.schedule.at(state.step, 1, run.steps_per_epoch, t.epochs)
+            before, state.batch = state.loss_sum, 0
+            train_epoch(run, state, rows, 1, interrupted=[], progress=False)
+            windowner_J.append((state.loss_sum - before) / len(rows))
+            torch_J.append(twin.step(rows, lr))
+        theirs = twin.net.params_numpy()
+        diff = {name: float(np.abs(params[name] - theirs[name]).max()) for name in theirs}
+        moved = {name: float(np.abs(params[name] - p0).max()) for name, p0 in twin.initial.items()}
+    shown = sorted({0, 1, 9, args.steps // 2, args.steps - 1})
+    return {
+        "settings": [*args.set, *NO_DROPOUT],
+        "head": run.model.network.head,
+        "steps": args.steps,
+        "max_param_diff": max(diff.values()),
+        "max_abs_diff_by_param": diff,
+        "max_abs_change_by_param": moved,  # how far training moved each: the diff's scale
+        "max_loss_diff": max(abs(a - b) for a, b in zip(windowner_J, torch_J, strict=True)),
+        "losses (step: windowner, torch)": {
+            i + 1: [round(windowner_J[i], 6), round(torch_J[i], 6)] for i in shown
+        },
+    }
+
+
+def measure_feature_cost(args) -> dict:
+    """windowner's epoch at the default and with each feature of the accuracy round off.
+
+    Every setting is prepared first, then their epochs run in rounds (default, no shape, …,
+    default, no shape, …), so that a burst of other work hits them alike; best of `repeats`.
+    BLAS on 1 thread, as ner-train runs.
+    """
+    with tempfile.TemporaryDirectory(prefix="windowner-feature-cost-") as out:
+        runs = {
+            name: prepared_run(settings, Path(out) / str(i))
+            for i, (name, settings) in enumerate(FEATURES_OFF.items())
+        }
+        seconds: dict[str, list[float]] = {name: [] for name in runs}
+        loads = []
+        for epoch in range(1, args.repeats + 1):
+            loads.append(round(os.getloadavg()[0], 2))
+            for name, run in runs.items():
+                order = run.rng.permutation(run.units)
+                seconds[name].append(round(windowner_epoch(run, order, epoch)[0], 3))
+    best = {name: min(values) for name, values in seconds.items()}
+    return {
+        "settings": FEATURES_OFF,
+        "load_average_1min_by_round": loads,
+        "epoch_seconds_all": seconds,
+        "epoch_seconds": best,
+        # what each feature adds to the default's epoch (negative: the default is faster)
+        "cost_seconds": {
+            name.removeprefix("no "): round(best["default"] - best[name], 3)
+            for name in best
+            if name != "default"
+        },
+    }
 
 
 # ------------------------------------------------------------------------------------------------
