@@ -104,7 +104,8 @@ def test_real_training_steps_move_parameters_as_the_plain_step_does(small_run, t
         ids = run.windows.ids[rows]
         hide_words(ids[:, :, 0], run.rare, t.word_dropout, run.rng)
         _, grads = network.loss(ids, run.targets[rows], dropout)
-        summed = {k: g.summed if isinstance(g, TableGrad) else g for k, g in grads.items()}
+        # SGD.step consumes its gradients: the plain step gets copies of the dense ones.
+        summed = {k: g.summed if isinstance(g, TableGrad) else g.copy() for k, g in grads.items()}
         plain_sgd.step(plain, summed, 0.2)
         fused_sgd.step(network.params, grads, 0.2)
     for name, value in network.params.items():

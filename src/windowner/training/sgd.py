@@ -38,7 +38,8 @@ class SGD:
     def step(self, params: dict[str, np.ndarray], grads: Grads, lr: float) -> float | None:
         """Update `params` in place; returns the gradient's global norm before clipping, or None
         without clipping, which is the only use of the norm (a step needs no norm otherwise, and
-        a non-finite gradient shows in the next batch's loss)."""
+        a non-finite gradient shows in the next batch's loss). `grads` are consumed: the step
+        may scale their dense arrays in place."""
         if self.weight_decay:
             _, decay = l2_penalty(params, self.weight_decay)
             grads = {k: g + decay[k] if k in decay else g for k, g in grads.items()}
@@ -59,7 +60,8 @@ class SGD:
                 velocity *= self.momentum
                 velocity += grad
                 grads[name] = velocity
-        sgd_step(params, grads, lr, self.frozen)
+        # With momentum the dense gradients are the velocities, which must outlive the step.
+        sgd_step(params, grads, lr, self.frozen, overwrite=not self.momentum)
         return norm
 
 
@@ -84,11 +86,14 @@ def sgd_step(
     grads: Grads,
     lr: float,
     frozen: Container[str] = (),
+    overwrite: bool = False,
 ) -> None:
     """Update every parameter not in `frozen`; sparse gradients touch only their rows.
 
     `lr` is taken as a Python float, so that α∇J is computed in the parameters' own dtype
-    (float32): a numpy float64 step size would upcast every update to float64 and back.
+    (float32): a numpy float64 step size would upcast every update to float64 and back. With
+    `overwrite`, a dense gradient is scaled to α∇J in its own array, not in a new one the size
+    of W: the same numbers, in memory the cache already holds.
     """
     lr = float(lr)
     for name, grad in grads.items():
@@ -99,5 +104,8 @@ def sgd_step(
         elif isinstance(grad, RowGrad):
             # rows are distinct (RowGrad sums repeats first), so fancy-index assignment is safe
             params[name][grad.rows] -= lr * grad.values
+        elif overwrite:
+            grad *= lr
+            params[name] -= grad
         else:
             params[name] -= lr * grad
