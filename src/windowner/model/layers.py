@@ -33,13 +33,12 @@ class RowGrad:
 
 
 class WindowCache(NamedTuple):
-    """What window_forward keeps for window_backward: the ids (N, n, m), each slot's table, its
-    width and that table's row count."""
+    """What window_forward keeps for window_backward: the ids (N, n, m), each slot's table and
+    where each slot sits in x."""
 
     ids: np.ndarray
     slots: tuple[str, ...]
-    widths: tuple[int, ...]
-    rows: tuple[int, ...]
+    layout: _Layout
 
 
 def window_forward(params: dict[str, np.ndarray], slots: tuple[str, ...], ids: np.ndarray):
@@ -58,7 +57,7 @@ def window_forward(params: dict[str, np.ndarray], slots: tuple[str, ...], ids: n
         # np.take, then one copy into x's slice: ~1.5× faster than fancy indexing and
         # concatenating the slots, the same numbers
         x[:, :, layout.columns[j]] = np.take(table, ids[:, :, j], axis=0)
-    return x.reshape(N, -1), WindowCache(ids, slots, widths, layout.rows)
+    return x.reshape(N, -1), WindowCache(ids, slots, layout)
 
 
 def window_backward(dx: np.ndarray, cache: WindowCache) -> dict[str, TableGrad]:
@@ -69,15 +68,10 @@ def window_backward(dx: np.ndarray, cache: WindowCache) -> dict[str, TableGrad]:
     The small tables each read by one slot (casing, shape, document) share one SmallTables,
     which sums all their rows in a single pass.
     """
-    ids, slots, widths, rows = cache
-    layout = _layout(slots, widths, rows)
+    ids, _, layout = cache
     N, n, _ = ids.shape
     dx = dx.reshape(N, n, layout.width)
-    small = None
-    if layout.small:
-        values = dx[:, :, layout.small_columns]
-        flat_index = ids[:, :, layout.small_slot] * layout.small_width + layout.small_offset
-        small = SmallTables(flat_index.reshape(-1), values.reshape(-1), layout.small_size)
+    small = SmallTables(ids, dx, layout) if layout.small else None
     grads = {}
     for name, mine in layout.tables:
         part = layout.small.get(name)
@@ -96,7 +90,6 @@ class _Layout:
     together; computed once per network shape (see _layout)."""
 
     width: int  # D₀
-    rows: tuple[int, ...]  # each slot's table's row count
     columns: tuple[slice, ...]  # slot j's columns in a position's D₀
     tables: tuple[tuple[str, tuple[int, ...]], ...]  # each table once, with the slots reading it
     small: dict[str, slice]  # small single-slot table -> its part of SmallTables' flat sums
@@ -131,7 +124,6 @@ def _layout(slots: tuple[str, ...], widths: tuple[int, ...], rows: tuple[int, ..
         size += rows[j] * widths[j]
     return _Layout(
         sum(widths),
-        rows,
         columns,
         tables,
         small,
@@ -143,19 +135,23 @@ def _layout(slots: tuple[str, ...], widths: tuple[int, ...], rows: tuple[int, ..
 class SmallTables:
     """The summed gradient rows of every small table read by one slot, made in one pass.
 
-    Shapes: flat_index (M,) and values (M,): each number of those slots' slices of dx and its
-    place in the tables laid end to end, flattened -> flat (size,) the sums. A table's part of
-    flat is its (rows, w) gradient, each number 0 + v₁ + v₂ + … in batch order, as summing
-    the table alone gives (one slot per table: no other order to keep).
+    Shapes: ids (N, n, m), dx (N, n, D₀) -> flat (size,) the sums, those tables laid end to
+    end and flattened. A table's part of flat is its (rows, w) gradient, each number
+    0 + v₁ + v₂ + … in batch order, as summing the table alone gives (one slot per table: no
+    other order to keep). Made when first asked for: clipping and the gradient checks never ask.
     """
 
-    def __init__(self, flat_index: np.ndarray, values: np.ndarray, size: int):
-        self.flat_index, self.values, self.size = flat_index, values, size
+    def __init__(self, ids: np.ndarray, dx: np.ndarray, layout: _Layout):
+        self.ids, self.dx, self.layout = ids, dx, layout
 
     @functools.cached_property
     def flat(self) -> np.ndarray:
-        flat = np.zeros(self.size, self.values.dtype)
-        np.add.at(flat, self.flat_index, self.values)
+        layout = self.layout
+        values = self.dx[:, :, layout.small_columns]  # (N, n, w), those slots' columns
+        # each of those numbers' place in the flat sums: its row's, plus its column's offset
+        flat_index = self.ids[:, :, layout.small_slot] * layout.small_width + layout.small_offset
+        flat = np.zeros(layout.small_size, self.dx.dtype)
+        np.add.at(flat, flat_index.reshape(-1), values.reshape(-1))
         return flat
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from windowner.model.numerics import log_softmax
+from windowner.model.numerics import log_sigmoid_both, log_softmax
 
 
 def softmax_cross_entropy(s: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -30,11 +30,8 @@ def sigmoid_cross_entropy(s: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarr
     the lecture's σ(s) score with its logistic loss, once per output.
     """
     N = len(s)
-    # log σ(s) = min(s, 0) − L and log(1 − σ(s)) = log σ(−s) = min(−s, 0) − L share
-    # L = log(1 + e^(−|s|)), the stable form numerics.log_sigmoid computes: made once here.
-    L = np.log1p(np.exp(-np.abs(s)))
-    log_p = np.minimum(s, 0) - L
-    J = -float((Y * log_p + (1.0 - Y) * (np.minimum(-s, 0) - L)).sum()) / N
+    log_p, log_not_p = log_sigmoid_both(s)  # log σ(s) and log(1 − σ(s)) = log σ(−s)
+    J = -float((Y * log_p + (1.0 - Y) * log_not_p).sum()) / N
     ds = np.exp(log_p) - Y
     ds /= N
     return J, ds.astype(s.dtype, copy=False)

@@ -201,7 +201,19 @@ def log_softmax(s: np.ndarray) -> np.ndarray:
 def log_sigmoid(s: np.ndarray) -> np.ndarray:
     """Shapes: s any -> log σ(s), same shape. Math: log σ(s) = −log(1 + e^(−s)), computed stably
     as min(s, 0) − log(1 + e^(−|s|))."""
-    return np.minimum(s, 0) - np.log1p(np.exp(-np.abs(s)))
+    return np.minimum(s, 0) - _log1p_exp_minus_abs(s)
+
+
+def log_sigmoid_both(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shapes: s any -> (log σ(s), log σ(−s)) = (log σ(s), log(1 − σ(s))), each s's shape.
+    Math: both are log_sigmoid's min(±s, 0) − L with one L = log(1 + e^(−|s|)), made once."""
+    L = _log1p_exp_minus_abs(s)
+    return np.minimum(s, 0) - L, np.minimum(-s, 0) - L
+
+
+def _log1p_exp_minus_abs(s: np.ndarray) -> np.ndarray:
+    """log(1 + e^(−|s|)): never overflows, and the same for s and −s."""
+    return np.log1p(np.exp(-np.abs(s)))
 
 
 def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
