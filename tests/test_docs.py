@@ -13,7 +13,7 @@ MODULES = {
     "network": "windowner.model.network",
     "gradcheck": "windowner.model.gradcheck",
     "sentence": "windowner.model.sentence",
-    "decoding": "windowner.tagging.decoding",
+    "decoding": "windowner.model.decoding",
     "sgd": "windowner.training.sgd",
     "tags": "windowner.data.tags",
     "features.windows": "windowner.features.windows",

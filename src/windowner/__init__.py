@@ -10,14 +10,14 @@ loads neither numpy nor anything heavier.
 
 from __future__ import annotations
 
+from windowner.version import __version__
+
 # typing.TYPE_CHECKING without importing typing (12 ms); type checkers treat it the same.
 TYPE_CHECKING = False
 
-__version__ = "0.1.0"
-
 if TYPE_CHECKING:
     from windowner.api import Tagger, evaluate, load, train
-    from windowner.tagging.text import Entity, TaggedText, TaggedToken
+    from windowner.tagging.results import Entity, TaggedText, TaggedToken
 
 # Each lazily imported name and the module that defines it.
 _LAZY = {
@@ -25,9 +25,9 @@ _LAZY = {
     "train": "windowner.api",
     "evaluate": "windowner.api",
     "Tagger": "windowner.api",
-    "TaggedText": "windowner.tagging.text",
-    "TaggedToken": "windowner.tagging.text",
-    "Entity": "windowner.tagging.text",
+    "TaggedText": "windowner.tagging.results",
+    "TaggedToken": "windowner.tagging.results",
+    "Entity": "windowner.tagging.results",
 }
 
 __all__ = [

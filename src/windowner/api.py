@@ -6,7 +6,8 @@
     [(e.text, e.label) for e in doc.entities]      # [('Angela Merkel', 'PER'), ...]
     for doc in tagger.pipe(open("news.txt")): ...  # one TaggedText per input, in order
 
-These are thin: `Tagger` calls tagging.text.tag_batch and tag_texts, as `ner-tag` does;
+These are thin: `Tagger` holds a TagOptions, checked once when it is made, and calls
+tagging.text.tag_batch and tag_texts with it, as `ner-tag` does;
 `train` is training.run.train, which `ner-train` runs; `evaluate` reads data with
 data.sources.read_corpus and scores it with evaluation.evaluate.evaluate, as `ner-eval` does.
 """
@@ -14,9 +15,11 @@ data.sources.read_corpus and scores it with evaluation.evaluate.evaluate, as `ne
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from windowner.choices import TAG_BATCH_SIZE, quoted
 from windowner.config import Config, load_config
 from windowner.data.conll import Corpus
 from windowner.data.sources import read_corpus
@@ -24,15 +27,9 @@ from windowner.errors import UserError
 from windowner.evaluation.conlleval import Scores, TokenScores
 from windowner.evaluation.evaluate import evaluate as evaluate_corpus
 from windowner.model_file import Model, load_model
-from windowner.tagging.predict import entity_types
-from windowner.tagging.stream import check_decode
-from windowner.tagging.text import (
-    DEFAULT_BATCH_SIZE,
-    SEGMENTATIONS,
-    TaggedText,
-    tag_batch,
-    tag_texts,
-)
+from windowner.tagging.options import TagOptions
+from windowner.tagging.results import TaggedText
+from windowner.tagging.text import tag_batch, tag_texts
 
 if TYPE_CHECKING:  # training is imported by train() alone: a tagger never needs it
     from windowner.training.finish import TrainResult
@@ -48,32 +45,38 @@ class Tagger:
     """
 
     def __init__(self, model: Model, segmentation: str = "sentences", decode: str | None = None):
-        if segmentation not in SEGMENTATIONS:
-            raise UserError(f"unknown segmentation '{segmentation}'; choose from {SEGMENTATIONS}")
-        check_decode(decode)
+        if not isinstance(model, Model):
+            raise UserError(f"Tagger needs a Model (windowner.load reads one), got {_kind(model)}")
         self.model = model
-        self.segmentation = segmentation
-        self.decode = decode
+        self.options = TagOptions(segmentation, decode)
+
+    @property
+    def segmentation(self) -> str:
+        return self.options.segmentation
+
+    @property
+    def decode(self) -> str | None:
+        return self.options.decode
 
     @property
     def labels(self) -> list[str]:
         """The entity types the model can predict, sorted: ['LOC', 'MISC', 'ORG', 'PER']."""
-        return entity_types(self.model)
+        return self.model.entity_types
 
     def __call__(self, text: str) -> TaggedText:
         """Tag one text: its sentences, tokens (with offsets, tags, scores) and `.entities`."""
-        return tag_batch(self.model, [text], self.segmentation, self.decode)[0]
+        return tag_batch(self.model, [_text(text)], self.options)[0]
 
-    def pipe(
-        self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE
-    ) -> Iterator[TaggedText]:
+    def pipe(self, texts: Iterable[str], batch_size: int = TAG_BATCH_SIZE) -> Iterator[TaggedText]:
         """Tag a stream of texts `batch_size` at a time, yielding one result per text in input
         order (an empty text gives a result with no sentences); memory holds one batch."""
-        if isinstance(texts, str):
-            raise TypeError("pipe() takes an iterable of texts; tag one text with tagger(text)")
-        if batch_size < 1:
-            raise UserError(f"batch_size must be at least 1, got {batch_size}")
-        return tag_texts(self.model, texts, self.segmentation, self.decode, batch_size)
+        if isinstance(texts, str | bytes) or not hasattr(texts, "__iter__"):
+            raise UserError(
+                f"pipe() takes an iterable of texts, got {_kind(texts)}; tag one text with "
+                "tagger(text)"
+            )
+        options = replace(self.options, batch_size=batch_size)  # checked again: a new value
+        return tag_texts(self.model, map(_text, texts), options)
 
     def __repr__(self) -> str:
         return f"Tagger(labels={self.labels}, segmentation={self.segmentation!r})"
@@ -81,7 +84,22 @@ class Tagger:
 
 def load(path: str | Path, segmentation: str = "sentences", decode: str | None = None) -> Tagger:
     """Load a model file written by `ner-train` (or `train`) as a Tagger (see Tagger)."""
-    return Tagger(load_model(path), segmentation, decode)
+    options = TagOptions(segmentation, decode)  # a bad option fails before the file is read
+    if not isinstance(path, str | Path):  # an int would be opened as a file descriptor
+        raise UserError(f"load() takes the path of a model file, got {_kind(path)}")
+    return Tagger(load_model(path), options.segmentation, options.decode)
+
+
+def _text(text: object) -> str:
+    if not isinstance(text, str):
+        raise UserError(f"a text to tag must be a str, got {_kind(text)}")
+    return text
+
+
+def _kind(value: object) -> str:
+    """A value as a message names it: its type, and the value itself when short."""
+    shown = quoted(value)
+    return f"{type(value).__name__} {shown}" if len(shown) <= 40 else type(value).__name__
 
 
 def train(
@@ -121,7 +139,7 @@ def evaluate(
     a dataset's `test` split unless the spec names one) or an already read Corpus. An
     `--only-type` model gives TokenScores, every other model Scores.
     """
-    check_decode(decode)
+    TagOptions(decode=decode)  # an unknown decoding is refused before anything is read
     if isinstance(model, Tagger):
         model = model.model
     elif not isinstance(model, Model):

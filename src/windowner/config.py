@@ -1,10 +1,11 @@
 """Training configuration: one frozen dataclass per section, read from TOML, overridden by flags.
 
 Every setting is declared once, here, with its default, its help text and its rule. A rule that
-names choices (activations, heads, decoders, schedules, lookup steps, tag schemes) asks the module
-that owns them, so the config can never accept what that module would refuse. Unknown sections or
-keys, wrong types and values that break a rule are user errors that name the key and say what is
-allowed, so a typo never silently falls back to a default.
+names choices (activations, heads, decoders, schedules, lookup steps, tag schemes) reads them from
+windowner.choices, where the modules that implement them read them too, so the config can never
+accept what those modules would refuse. Lower layers take their defaults from here. Unknown
+sections or keys, wrong types and values that break a rule are user errors that name the key and
+say what is allowed, so a typo never silently falls back to a default.
 
 The defaults are the bundled default run's (`make train`): naming no config file trains the same
 model as configs/conll2003.toml on the same data.
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from windowner import choices
+from windowner.choices import check_hyperparameter, check_lookup, listed, resolve_scheme
 from windowner.errors import UserError, reading
 
 # A rule takes a value of the field's type and raises ValueError for one it refuses: _Expected
@@ -78,13 +81,10 @@ def _greater_than_0(v):
         raise _Expected("greater than 0")
 
 
-def _choice(owner: str, name: str) -> Rule:
-    """v must be one of the tuple `name` of module `owner`."""
+def _choice(choices: tuple[str, ...]) -> Rule:
+    """v must be one of `choices` (a tuple of windowner.choices)."""
 
     def rule(v):
-        import importlib
-
-        choices = getattr(importlib.import_module(owner), name)
         if v not in choices:
             raise _Expected("one of " + ", ".join(choices))
 
@@ -92,14 +92,12 @@ def _choice(owner: str, name: str) -> Rule:
 
 
 def _scheme(v):
-    from windowner.data.tags import resolve_scheme
-
     if v.lower() != "auto":
         resolve_scheme(v)
 
 
 def _columns(v):
-    from windowner.data.sources import parse_columns
+    from windowner.data.sources import parse_columns  # data reads tables: import it when used
 
     if v:
         try:
@@ -108,16 +106,8 @@ def _columns(v):
             raise ValueError(error.message) from None
 
 
-def _lookup(v):
-    from windowner.features.vocabulary import check_lookup
-
-    check_lookup(v)
-
-
 def _hyperparameter(key: str) -> Rule:
     def rule(v):
-        from windowner.model.activations import check_hyperparameter
-
         check_hyperparameter(key, v)
 
     return rule
@@ -143,15 +133,16 @@ class DataConfig:
     delimiter: str = setting(
         "whitespace",
         "Column separator: whitespace, or tab (tokens with spaces).",
-        _choice("windowner.data.conll", "DELIMITERS"),
+        _choice(choices.DELIMITERS),
     )
-    scheme: str = setting("auto", "Tag scheme: auto, iob1, iob2, iobes, bilou or io.", _scheme)
+    scheme: str = setting("auto", f"Tag scheme: auto, {listed(choices.SCHEMES)}.", _scheme)
 
 
 @dataclass(frozen=True)
 class VectorsConfig:
     spec: str = setting(
-        "glove-6b-50d", "glove-6b-50d (packaged), a GloVe/word2vec/gensim file, or gensim:NAME."
+        choices.DEFAULT_VECTORS,
+        f"{choices.DEFAULT_VECTORS} (packaged), a GloVe/word2vec/gensim file, or gensim:NAME.",
     )
     freeze: bool = setting(False, "Keep the embedding rows fixed (no fine-tuning).")
     min_count: int = setting(
@@ -166,8 +157,8 @@ class VectorsConfig:
     # OOV rate but scored 0.9188 on valid.txt against 0.9212 without it (seed 0).
     lookup: tuple = setting(
         ("exact", "lower"),
-        "How a token finds its row, tried in order: exact, lower, digits.",
-        _lookup,
+        f"How a token finds its row, tried in order: {', '.join(choices.LOOKUP_STEPS)}.",
+        check_lookup,
     )
     skip_bad_lines: bool = setting(
         False, "Leave out (and count) malformed vector lines instead of failing."
@@ -186,15 +177,17 @@ class ModelConfig:
         "Hidden units H in z = Wx + b.",
         _sized(1, 20_000, "W holds hidden × (2·window + 1) × (d + casing_dim) numbers"),
     )
-    activation: str = setting(
-        "tanh", "f in h = f(z).", _choice("windowner.model.activations", "ACTIVATIONS")
+    activation: str = setting("tanh", "f in h = f(z).", _choice(choices.ACTIVATIONS))
+    leak: float = setting(
+        choices.DEFAULT_LEAK, "leaky_relu's slope for z < 0.", _hyperparameter("leak")
     )
-    leak: float = setting(0.01, "leaky_relu's slope for z < 0.", _hyperparameter("leak"))
-    beta: float = setting(1.0, "β of swish and swiglu: z·σ(βz).", _hyperparameter("beta"))
+    beta: float = setting(
+        choices.DEFAULT_BETA, "β of swish and swiglu: z·σ(βz).", _hyperparameter("beta")
+    )
     head: str = setting(
         "sigmoid",
         "softmax (cross-entropy over tags) or sigmoid (σ(s_c) per tag, one-vs-rest).",
-        _choice("windowner.model.network", "HEADS"),
+        _choice(choices.HEADS),
     )
     only_type: str = setting(
         "", "With head sigmoid: one binary decision, 'is the centre word TYPE?'."
@@ -231,7 +224,7 @@ class ModelConfig:
     decode: str = setting(
         "viterbi",
         "viterbi (IOB2-constrained best sequence) or greedy (argmax per token).",
-        _choice("windowner.tagging.decoding", "DECODERS"),
+        _choice(choices.DECODERS),
     )
 
 
@@ -246,8 +239,8 @@ class TrainingConfig:
     )
     schedule: str = setting(
         "exponential",
-        "Step size over time: constant, step, exponential or warmup_linear.",
-        _choice("windowner.training.schedules", "SCHEDULES"),
+        f"Step size over time: {listed(choices.SCHEDULES)}.",
+        _choice(choices.SCHEDULES),
     )
     gamma: float = setting(
         0.92,
@@ -268,7 +261,7 @@ class TrainingConfig:
         "window",
         "window (each window's own loss, the lecture's) or sentence (Collobert's sentence-level "
         "likelihood: learned transitions, Viterbi over s + A).",
-        _choice("windowner.model.network", "OBJECTIVES"),
+        _choice(choices.OBJECTIVES),
     )
     with_dev: bool = setting(
         False,
@@ -283,7 +276,7 @@ class TrainingConfig:
     on_nonfinite: str = setting(
         "stop",
         "A NaN/inf loss: stop (the best model is kept), or halve α and redo the epoch.",
-        _choice("windowner.training.loop", "ON_NONFINITE"),
+        _choice(choices.ON_NONFINITE),
     )
     seed: int = setting(0, "Initialisation, shuffling and dropout masks.", _at_least(0))
 

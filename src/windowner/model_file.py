@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from windowner import __version__
 from windowner.atomic import atomic_write
+from windowner.choices import DECODERS, OBJECTIVES, check_choice
+from windowner.config import ModelConfig, TrainingConfig
+from windowner.data.tags import parse_tag
 from windowner.errors import UserError, reading
 from windowner.features.casing import CASING_CLASSES
 from windowner.features.document import DOCUMENT_CLASSES
@@ -35,6 +37,7 @@ from windowner.model.network import (
     WindowNetwork,
 )
 from windowner.model_file_checks import check_arrays, check_metadata, parse_json, read_members
+from windowner.version import __version__
 
 FORMAT = "windowner-model"
 # Version 2 added the feature tables (P, S, K, D) and the metadata that says which a model has,
@@ -47,13 +50,39 @@ MODEL_ARRAYS = (*PARAM_NAMES, "vocabulary", "metadata")
 
 @dataclass
 class Model:
-    """Everything tagging needs: the network, its vocabulary, its tag set and how it was made."""
+    """Everything tagging needs: the network, its vocabulary, its tag set, the decisions that
+    say how it tags, and how it was made (`metadata`: provenance, never read to tag).
+
+    `decode` is the model's own decoding (choices.DECODERS); `objective` the one it was trained
+    with (choices.OBJECTIVES); `only_type` the one entity type of a binary model (head sigmoid,
+    'is the centre word TYPE?'), '' for a model of tags.
+    """
 
     network: WindowNetwork | Ensemble
     vocabulary: Vocabulary
     tags: list[str]
     metadata: dict[str, Any]
     features: Features = field(default_factory=Features)  # what a position reads beside the word
+    decode: str = ModelConfig.decode
+    objective: str = TrainingConfig.objective
+    only_type: str = ""
+
+    def __post_init__(self) -> None:
+        check_choice(self.decode, DECODERS, "decoding")
+        check_choice(self.objective, OBJECTIVES, "objective")
+
+    @property
+    def entity_types(self) -> list[str]:
+        """The entity types among the tags, sorted (a binary model's one type)."""
+        if self.only_type:
+            return [self.only_type]
+        return sorted({parse_tag(tag)[1] for tag in self.tags} - {""})
+
+
+# The metadata keys that hold the Model's decisions, and the keys of the resolved config that
+# say the same: the config is stored without them, so that each fact is stored once.
+_DECISIONS = ("decode", "objective", "only_type")
+_STORED_ELSEWHERE = {"model": ("decode", "only_type"), "training": ("objective", "seed")}
 
 
 def save_model(path: str | Path, model: Model, extra: dict[str, np.ndarray] | None = None) -> None:
@@ -61,18 +90,22 @@ def save_model(path: str | Path, model: Model, extra: dict[str, np.ndarray] | No
     network = model.network
     members = network.members if isinstance(network, Ensemble) else [network]
     metadata = {
-        **model.metadata,
+        **{k: v for k, v in model.metadata.items() if k not in (*_DECISIONS, "lowercase")},
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "windowner_version": __version__,
         "tags": model.tags,
-        "lowercase": model.vocabulary.lowercase,
+        "decode": model.decode,
+        "objective": model.objective,
+        **({"only_type": model.only_type} if model.only_type else {}),
         "vocabulary": model.vocabulary.settings(),
         "activation": model.network.activation.params(),
         "head": model.network.head,
         "features": model.features.to_dict(),
         "shapes": {name: list(array.shape) for name, array in model.network.params.items()},
     }
+    if isinstance(metadata.get("config"), dict):
+        metadata["config"] = _without_decisions(metadata["config"])
     if len(members) > 1:
         metadata["ensemble"] = len(members)
     arrays = dict(members[0].params)
@@ -156,18 +189,35 @@ def model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
         raise bad(str(error)) from None
     activation = get_activation(**metadata["activation"])
     head = metadata.get("head", "softmax")
+    # A file written before the decisions were fields may lack them: the defaults of then.
+    decode = metadata.get("decode", "viterbi")
+    objective = metadata.get("objective", "window")
     networks = [WindowNetwork(members[i], activation, head, features.slots) for i in range(count)]
     for network in networks:
         problem = _shape_problem(network, features, len(words), len(metadata["tags"]))
-        if not problem and network.objective != metadata.get("objective", "window"):
-            problem = f"its metadata says objective {metadata.get('objective', 'window')!r}"
-            problem += " but its arrays are those of the " + network.objective + " objective"
+        if not problem and network.objective != objective:
+            problem = f"its metadata says objective {objective!r} but its arrays are those of"
+            problem += f" the {network.objective} objective"
         if problem:
             raise bad(problem)
     network = networks[0] if count == 1 else Ensemble(networks)
+    # files before the lookup chain store only whether the words are lowercased
     settings = metadata.get("vocabulary") or {"lowercase": metadata["lowercase"]}
     vocabulary = Vocabulary.from_settings(words, settings)
-    return Model(network, vocabulary, metadata["tags"], metadata, features)
+    tags = metadata["tags"]
+    only_type = metadata.get("only_type", "")
+    return Model(network, vocabulary, tags, metadata, features, decode, objective, only_type)
+
+
+def _without_decisions(config: dict[str, Any]) -> dict[str, Any]:
+    """The resolved config as metadata stores it: without the keys the Model's own fields (and
+    the seed) already store."""
+    return {
+        section: {k: v for k, v in values.items() if k not in _STORED_ELSEWHERE.get(section, ())}
+        if isinstance(values, dict)
+        else values
+        for section, values in config.items()
+    }
 
 
 _MEMBER = "member"  # memberN.E: parameter E of ensemble member N ≥ 1

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 from numpy.lib import format as npy
 
-from windowner.data.tags import SCHEMES, parse_tag
-from windowner.features.vocabulary import SPECIALS, check_lookup
+from windowner.choices import DECODERS, HEADS, OBJECTIVES, SCHEMES, check_lookup
+from windowner.data.tags import parse_tag
+from windowner.features.vocabulary import SPECIALS
 from windowner.model.activations import get_activation, hyperparameters
-from windowner.model.network import HEADS, OBJECTIVES, OPTIONAL_PARAMS, PARAM_NAMES
-from windowner.tagging.decoding import DECODERS
+from windowner.model.network import OPTIONAL_PARAMS, PARAM_NAMES
 
 # A deflated member may inflate this many times its compressed size, plus a small allowance:
 # deflate reaches ~1032:1 on zeros, but float parameters compress by 1.1:1 or so, and windowner
@@ -271,7 +271,7 @@ def _non_negative_int(v, meta) -> None:
 METADATA: dict[str, tuple[bool, Callable[[Any, Mapping], None]]] = {
     "format_version": (True, _format_version),
     "windowner_version": (False, _string),
-    "lowercase": (True, _bool),
+    "lowercase": (False, _bool),  # files before "vocabulary" held it
     "vocabulary": (False, _vocabulary),
     "activation": (True, _activation),
     "head": (False, _one_of(HEADS)),
@@ -294,6 +294,8 @@ METADATA: dict[str, tuple[bool, Callable[[Any, Mapping], None]]] = {
 
 def check_metadata(meta: dict) -> None:
     """ValueError naming the first key of METADATA the metadata lacks or holds wrongly."""
+    if "vocabulary" not in meta and "lowercase" not in meta:
+        raise ValueError("metadata 'vocabulary' is missing")
     for key, (required, check) in METADATA.items():
         if key not in meta:
             if required:

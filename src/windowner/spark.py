@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING
 
 from windowner.errors import UserError
 from windowner.model_file import Model, load_model
-from windowner.tagging.formats import FormatOptions, entity_records, token_records
-from windowner.tagging.stream import check_decode
-from windowner.tagging.text import DEFAULT_BATCH_SIZE, SEGMENTATIONS, tag_batch
+from windowner.tagging.options import TagOptions
+from windowner.tagging.records import entity_records, token_records
+from windowner.tagging.text import DEFAULTS, tag_batch
 
 try:
     import pyarrow as pa
@@ -196,16 +196,11 @@ class TagBatches:
     It holds the ModelRef, the options and an accumulator, never the model itself.
     """
 
-    def __init__(
-        self, ref, text_column, added, segmentation, decode, with_tokens, batch_size, stats
-    ):
+    def __init__(self, ref, text_column, added, options: TagOptions, stats):
         self.ref = ref
         self.added = added  # the names of the new columns
         self.text_column = text_column
-        self.segmentation = segmentation
-        self.decode = decode
-        self.with_tokens = with_tokens
-        self.batch_size = batch_size
+        self.options = options
         self.stats = stats
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -215,13 +210,14 @@ class TagBatches:
         rows = 0
         for batch in batches:
             texts = [text or "" for text in batch.column(self.text_column).to_pylist()]
-            for start in range(0, len(texts), self.batch_size):
-                chunk = texts[start : start + self.batch_size]
-                tagged = tag_batch(model, chunk, self.segmentation, self.decode)
+            size = self.options.batch_size
+            for start in range(0, len(texts), size):
+                chunk = texts[start : start + size]
+                tagged = tag_batch(model, chunk, self.options)
                 columns = [*batch.slice(start, len(chunk)).columns]
                 columns.append(pa.array([entity_records(t) for t in tagged], entity_type))
-                if self.with_tokens:
-                    tokens = [token_records(t, FormatOptions()) for t in tagged]
+                if self.options.with_tokens:
+                    tokens = [token_records(t, self.options) for t in tagged]
                     columns.append(pa.array(tokens, token_type))
                 names = [*batch.schema.names, *self.added]
                 yield pa.RecordBatch.from_arrays(columns, names=names)
@@ -258,32 +254,22 @@ def tagging_job(
     model: str | Path,
     text_column: str = "text",
     output_column: str = "entities",
+    options: TagOptions = DEFAULTS,
     *,
-    with_tokens: bool = False,
-    segmentation: str = "sentences",
-    decode: str | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
     shared: bool = False,
 ) -> TaggingJob:
     """tag_dataframe, with the per-worker stats (model loads, rows, peak RSS) of the run."""
-    if segmentation not in SEGMENTATIONS:
-        raise ValueError(f"unknown segmentation {segmentation!r}: expected {SEGMENTATIONS}")
-    if batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
-    check_decode(decode)
     check_text_column(df.schema, text_column)
-    added = (output_column, "tokens") if with_tokens else (output_column,)
+    added = (output_column, "tokens") if options.with_tokens else (output_column,)
     for name in added:
         if name in df.columns:
             raise UserError(f"already has a column '{name}', which tagging would add")
     spark = df.sparkSession
     ref = model_ref(spark, model, shared)
     stats = spark.sparkContext.accumulator({}, _StatsParam())
-    function = TagBatches(
-        ref, text_column, added, segmentation, decode, with_tokens, batch_size, stats
-    )
+    function = TagBatches(ref, text_column, added, options, stats)
     schema = T.StructType([*df.schema.fields, T.StructField(output_column, ENTITIES)])
-    if with_tokens:
+    if options.with_tokens:
         schema = schema.add(T.StructField("tokens", TOKENS))
     return TaggingJob(df.mapInArrow(function, schema), stats)
 
@@ -293,11 +279,8 @@ def tag_dataframe(
     model: str | Path,
     text_column: str = "text",
     output_column: str = "entities",
+    options: TagOptions = DEFAULTS,
     *,
-    with_tokens: bool = False,
-    segmentation: str = "sentences",
-    decode: str | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
     shared: bool = False,
 ) -> DataFrame:
     """`df` plus `output_column`: array<struct<start:int, end:int, label:string, text:string,
@@ -305,19 +288,9 @@ def tag_dataframe(
 
     `model` is the path of a model file on the driver; it is shipped to every executor with
     SparkContext.addFile, or, with `shared=True`, opened at the same path on every executor
-    (shared storage). `segmentation`, `decode` and `batch_size` are ner-tag's.
+    (shared storage). `options` are ner-tag's.
     """
-    return tagging_job(
-        df,
-        model,
-        text_column,
-        output_column,
-        with_tokens=with_tokens,
-        segmentation=segmentation,
-        decode=decode,
-        batch_size=batch_size,
-        shared=shared,
-    ).frame
+    return tagging_job(df, model, text_column, output_column, options, shared=shared).frame
 
 
 def check_text_column(schema: T.StructType, text_column: str, source: str | None = None) -> None:
@@ -420,15 +393,12 @@ def tag_spark_dataset(
     model: str | Path,
     source: str,
     output: str,
+    options: TagOptions = DEFAULTS,
     *,
     master: str | None = None,
     conf: dict[str, str] | None = None,
     text_column: str = "text",
     num_partitions: int | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    segmentation: str = "sentences",
-    decode: str | None = None,
-    with_tokens: bool = False,
     shared: bool = False,
 ) -> SparkRun:
     """Read `source` (parquet or jsonl), tag it on Spark, write `output` (a folder of parts).
@@ -456,16 +426,7 @@ def tag_spark_dataset(
         check_text_column(df.schema, text_column, source)
         if num_partitions is not None:
             df = df.repartition(num_partitions)
-        job = tagging_job(
-            df,
-            model,
-            text_column,
-            with_tokens=with_tokens,
-            segmentation=segmentation,
-            decode=decode,
-            batch_size=batch_size,
-            shared=shared,
-        )
+        job = tagging_job(df, model, text_column, options=options, shared=shared)
         write_dataframe(job.frame, output, out_kind)
         workers = job.workers()
         rows = sum(worker.rows for worker in workers.values())

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from windowner.cli import evaluate, tag
 from windowner.data.tags import SCHEMES
-from windowner.tagging.decoding import DECODERS
+from windowner.model.decoding import DECODERS
 from windowner.tagging.formats import FORMATS
 
 

@@ -355,6 +355,6 @@ def test_the_command_defaults_match_the_library():
     import inspect
 
     from windowner.cli.tag import main
-    from windowner.tagging.text import DEFAULT_BATCH_SIZE
+    from windowner.tagging.options import TagOptions
 
-    assert inspect.signature(main).parameters["batch_size"].default == DEFAULT_BATCH_SIZE
+    assert inspect.signature(main).parameters["batch_size"].default == TagOptions().batch_size

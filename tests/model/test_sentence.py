@@ -8,6 +8,7 @@ import pytest
 
 from windowner.data.tags import allowed_transitions
 from windowner.model import sentence
+from windowner.model.decoding import viterbi_batch
 from windowner.model.gradcheck import check_sentence_loss
 from windowner.model.numerics import logsumexp
 from windowner.model.sentence import (
@@ -18,7 +19,6 @@ from windowner.model.sentence import (
     sentence_loss,
     transition_scores,
 )
-from windowner.tagging.decoding import viterbi_batch
 
 TAGS = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
 ALLOWED_A, ALLOWED_A0 = allowed_transitions(TAGS)

@@ -10,15 +10,12 @@ import pytest
 from windowner.data.tags import spans
 from windowner.data.text_input import paragraphs
 from windowner.model_file import load_model
-from windowner.tagging.formats import (
-    FORMATS,
-    FORMATTERS,
-    FormatOptions,
-    footer,
-    header,
-    written_tags,
-)
-from windowner.tagging.text import TaggedText, segment, tag_batch
+from windowner.tagging.formats import FORMATS, FORMATTERS, footer, header
+from windowner.tagging.options import TagOptions
+from windowner.tagging.records import written_tags
+from windowner.tagging.results import TaggedText
+from windowner.tagging.segment import segment
+from windowner.tagging.text import tag_batch
 
 # Reuters-style paragraphs; the second has an entity across a line break and a tab.
 NEWS = [
@@ -74,10 +71,10 @@ HAND.append(
 
 
 def write(tagged: list[TaggedText], output_format: str, with_tokens: bool = False) -> str:
-    options = FormatOptions(with_tokens=with_tokens)
+    options = TagOptions(with_tokens=with_tokens)
     formatter = FORMATTERS[output_format]
     records = "".join(formatter(t, unit, options) for unit, t in enumerate(tagged, start=1))
-    return header(output_format, options) + records + footer(output_format, options)
+    return header(output_format, ()) + records + footer(output_format)
 
 
 # --- readers: what a user of each format would write to get the entities back ----------------
@@ -161,7 +158,7 @@ def test_every_format_round_trips_what_the_model_found(trained):
     model = load_model(trained / "model.npz")
     text = "\n\n".join(NEWS) + "\n\nFrom MOSCOW, Boris Yeltsin's spokesman Sergei Yastrzhembsky."
     for unit_texts in (NEWS, list(paragraphs(iter(text.split("\n"))))):
-        tagged = tag_batch(model, unit_texts, decode="greedy")
+        tagged = tag_batch(model, unit_texts, TagOptions(decode="greedy"))
         assert sum(len(t.entities) for t in tagged) >= 8
         assert_round_trips(tagged)
 
@@ -216,8 +213,8 @@ def test_tsv_escapes_tabs_and_line_breaks_in_entity_text():
 
 def test_written_tags_keep_the_spans():
     tags = ["I-PER", "O", "B-LOC", "I-LOC", "I-ORG"]
-    assert written_tags(tags, FormatOptions()) == ["B-PER", "O", "B-LOC", "I-LOC", "B-ORG"]
-    assert spans(written_tags(tags, FormatOptions())) == spans(tags)
+    assert written_tags(tags, TagOptions()) == ["B-PER", "O", "B-LOC", "I-LOC", "B-ORG"]
+    assert spans(written_tags(tags, TagOptions())) == spans(tags)
 
 
 @pytest.mark.parametrize("output_format", FORMATS)

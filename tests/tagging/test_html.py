@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import ROOT, Dom, rendered_dom, run
 from tests.tagging.test_formats import HAND, hand_tagged
-from windowner.tagging.formats import FORMATTERS, FormatOptions, footer, header
+from windowner.tagging.formats import FORMATTERS, footer, header
+from windowner.tagging.options import TagOptions
 
 NEWS_FILE = ROOT / "examples" / "news.txt"
 
@@ -24,9 +25,9 @@ HOSTILE = f"{SCRIPT} Bill Clinton & Boris Yeltsin met in Moscow {ONERROR} on Tue
 
 
 def page(tagged, labels=("LOC", "MISC", "ORG", "PER")) -> str:
-    options = FormatOptions(labels=tuple(labels))
+    options = TagOptions()
     records = "".join(FORMATTERS["html"](t, unit, options) for unit, t in enumerate(tagged, 1))
-    return header("html", options) + records + footer("html", options)
+    return header("html", tuple(labels)) + records + footer("html")
 
 
 def test_every_entity_is_one_element_with_its_label_beside_its_text():

@@ -11,9 +11,11 @@ import tracemalloc
 import pytest
 
 from tests.test_model_file import tiny_model
-from windowner.tagging import stream, text
-from windowner.tagging.formats import FORMATS, FORMATTERS, FormatOptions, footer, header
-from windowner.tagging.text import pieces, tag_batch
+from windowner.tagging import segment, stream, text
+from windowner.tagging.formats import FORMATS, FORMATTERS, footer, header
+from windowner.tagging.options import TagOptions
+from windowner.tagging.segment import pieces
+from windowner.tagging.text import tag_batch
 
 WORDS = ["Paris", "met", "New", "York", "on", "Tuesday", ".", "naïve", "paris", "\t", "x" * 40]
 
@@ -43,7 +45,7 @@ def test_pieces_are_bounded_cut_at_whitespace_and_add_up_to_the_text():
 @pytest.fixture
 def small_pieces(monkeypatch):
     """Pieces of 300 characters, predictions of 64 tokens: a 'long' text is a few KB."""
-    monkeypatch.setattr(text, "MAX_PIECE_CHARS", 300)
+    monkeypatch.setattr(segment, "MAX_PIECE_CHARS", 300)
     monkeypatch.setattr(stream, "MAX_PIECE_CHARS", 300)
     monkeypatch.setattr(text, "MAX_CHUNK_TOKENS", 64)
 
@@ -56,25 +58,23 @@ def test_a_long_text_is_written_piece_by_piece_exactly_as_formatted_whole(
     rng = random.Random(len(segmentation))
     texts = ["Paris met New York .", random_text(rng, 900), "", "   ", random_text(rng, 15)]
     assert len(texts[1]) > 3000 and len(texts[-1]) <= 300 < len(texts[1])
-    whole = tag_batch(model, texts, segmentation)  # segment() cuts the same pieces
+    whole = tag_batch(model, texts, TagOptions(segmentation))  # segment() cuts the same pieces
     for output_format in FORMATS:
         for with_tokens in (False, True) if output_format == "jsonl" else (False,):
-            options = FormatOptions(with_tokens=with_tokens, labels=("LOC", "PER"))
+            options = TagOptions(segmentation, batch_size=3, with_tokens=with_tokens)
             written: list[str] = []
             stream.tag_stream(
                 model,
                 texts,
                 written.append,
                 output_format=output_format,
-                segmentation=segmentation,
                 options=options,
-                batch_size=3,
             )
-            expected = header(output_format, options)
+            expected = header(output_format, tuple(model.entity_types))
             expected += "".join(
                 FORMATTERS[output_format](t, i, options) for i, t in enumerate(whole, 1)
             )
-            expected += footer(output_format, options)
+            expected += footer(output_format)
             assert "".join(written) == expected, (output_format, with_tokens)
             if with_tokens:
                 jsonl = "".join(written)
@@ -102,5 +102,5 @@ def test_memory_does_not_grow_with_the_length_of_one_line(small_pieces):
         return peak
 
     pieced = peak(lambda: stream.tag_stream(model, [line], lambda part: None))
-    at_once = peak(lambda: FORMATTERS["jsonl"](tag_batch(model, [line])[0], 1, FormatOptions()))
+    at_once = peak(lambda: FORMATTERS["jsonl"](tag_batch(model, [line])[0], 1, TagOptions()))
     assert pieced < at_once / 4, (pieced, at_once)

@@ -8,8 +8,11 @@ import pytest
 from windowner.data.tokenizer import Token
 from windowner.model_file import load_model
 from windowner.tagging import text as tagging
+from windowner.tagging.options import TagOptions
 from windowner.tagging.predict import predict
-from windowner.tagging.text import Entity, batches, segment, tag, tag_batch, tag_texts
+from windowner.tagging.results import Entity, TaggedText
+from windowner.tagging.segment import segment
+from windowner.tagging.text import batches, tag, tag_batch, tag_texts
 
 # Newswire written the way Reuters writes it, as raw text.
 NEWS = (
@@ -120,7 +123,7 @@ def test_batching_and_chunking_do_not_change_results(model, monkeypatch):
     together = tag_batch(model, PARAGRAPHS)
     longest = max(len(s) for text in PARAGRAPHS for s in segment(text))
     monkeypatch.setattr(tagging, "MAX_CHUNK_TOKENS", longest)  # many forward passes per batch
-    chunked = list(tag_texts(model, iter(PARAGRAPHS), batch_size=4))
+    chunked = list(tag_texts(model, iter(PARAGRAPHS), TagOptions(batch_size=4)))
     for results in (together, chunked):
         assert [r.text for r in results] == PARAGRAPHS
         assert [r.tags for r in results] == [r.tags for r in one_by_one]
@@ -150,13 +153,13 @@ def test_blank_texts_give_records_without_sentences(model):
 
 
 def test_decode_can_be_chosen(model):
-    greedy = tag(model, NEWS, decode="greedy")
-    viterbi = tag(model, NEWS, decode="viterbi")
+    greedy = tag(model, NEWS, TagOptions(decode="greedy"))
+    viterbi = tag(model, NEWS, TagOptions(decode="viterbi"))
     assert [len(t) for t in greedy.tags] == [len(t) for t in viterbi.tags]
     assert isinstance(viterbi.entities[0], Entity)
 
 
-def _lazily_found(tagged: tagging.TaggedText) -> list[Entity]:
+def _lazily_found(tagged: TaggedText) -> list[Entity]:
     """The entities TaggedText finds itself, sentence by sentence."""
     return type(tagged).entities.func(tagged)
 
@@ -168,11 +171,11 @@ def test_a_batch_hands_each_text_the_entities_it_would_find_itself(model, conll_
     TaggedText reads off its own tags."""
     lines = texts(_conll_token_lists(conll_dir)[:300])
     batch = ["", "Paris", *lines, "   ", ".", " ".join(lines)]  # the last one is cut in pieces
-    tagged = tag_batch(model, batch, decode=decode)
+    tagged = tag_batch(model, batch, TagOptions(decode=decode))
     assert sum(len(t.entities) for t in tagged) > 300
     for record in tagged:
         assert record.entities == _lazily_found(record)
-    pieces = list(tagging.tag_pieces(model, " ".join(lines) * 3, decode=decode))
+    pieces = list(tagging.tag_pieces(model, " ".join(lines) * 3, TagOptions(decode=decode)))
     assert len(pieces) > 1
     for piece in pieces:
         assert piece.entities == _lazily_found(piece)
@@ -181,7 +184,7 @@ def test_a_batch_hands_each_text_the_entities_it_would_find_itself(model, conll_
 def test_predictions_of_a_batch_are_those_of_predict(model, conll_dir):
     """The flat path tag_batch takes gives predict()'s tags and probabilities, bit for bit."""
     sentences = _conll_token_lists(conll_dir)[:500]
-    tagged = tag_batch(model, texts(sentences), segmentation="whitespace")
+    tagged = tag_batch(model, texts(sentences), TagOptions("whitespace"))
     expected = predict(model, [[t.text for t in s] for s in sentences], documents=range(500))
     got = [(t.tags[0], t.scores[0]) for t in tagged]
     assert got == [(p.tags, p.probabilities.tolist()) for p in expected]

@@ -70,8 +70,8 @@ def main(
         from windowner.evaluation.errors import analyse, format_errors
         from windowner.evaluation.evaluate import evaluate, write_predictions
         from windowner.evaluation.html import evaluation_page
+        from windowner.model.decoding import DECODERS
         from windowner.model_file import load_model
-        from windowner.tagging.decoding import DECODERS
 
         choices = (*DECODERS, "both")
         if decode is not None and decode not in choices:
@@ -86,7 +86,7 @@ def main(
         refuse_inputs(output, inputs)
         refuse_inputs(html, {**inputs, "--output file": output})
         loaded = load_model(model)
-        if (errors or html is not None) and loaded.metadata.get("only_type"):
+        if (errors or html is not None) and loaded.only_type:
             raise UserError("--errors and --html need a model of entities, not an --only-type one")
         try:
             out_scheme = resolve_scheme(out_scheme)

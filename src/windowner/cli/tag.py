@@ -12,7 +12,18 @@ from typing import Annotated, Optional
 
 import typer
 
+from windowner.choices import (
+    DECODERS,
+    ENGINES,
+    FORMATS,
+    SCHEMES,
+    TAG_BATCH_SIZE,
+    UNITS,
+    listed,
+    quoted,
+)
 from windowner.cli.common import make_app, one_blas_thread, user_errors
+from windowner.errors import UserError
 
 app = make_app(
     "Tag raw UTF-8 text (by default one record per input line) with a trained model, "
@@ -31,7 +42,7 @@ def main(
         typer.Option(
             "--format",
             "-f",
-            help="jsonl (default), conll, inline, slash, tsv or html (one page).",
+            help=f"{FORMATS[0]} (default), {listed(FORMATS[1:])} (one page).",
             show_default=False,
         ),
     ] = None,
@@ -42,8 +53,8 @@ def main(
     unit: Annotated[
         str,
         typer.Option(
-            help="One output record per: line, paragraph (blank-line separated) or "
-            "document (the whole input)."
+            help=f"One output record per: {listed(UNITS)} (paragraph: blank-line separated; "
+            "document: the whole input)."
         ),
     ] = "line",
     encoding: Annotated[str, typer.Option(help="Encoding of the input text.")] = "utf-8",
@@ -67,16 +78,14 @@ def main(
     ] = False,
     out_scheme: Annotated[
         str,
-        typer.Option(
-            help="Tag scheme of conll, slash and --with-tokens: iob2, iob1, iobes, bilou or io."
-        ),
+        typer.Option(help=f"Tag scheme of conll, slash and --with-tokens: {listed(SCHEMES)}."),
     ] = "iob2",
     batch_size: Annotated[
         int, typer.Option(help="Records (or --dataset rows) read, tagged and written together.")
-    ] = 512,  # tagging.DEFAULT_BATCH_SIZE, written out so that --help need not import numpy
+    ] = TAG_BATCH_SIZE,
     decode: Annotated[
         Optional[str],
-        typer.Option(help="greedy or viterbi; default: the model's own.", show_default=False),
+        typer.Option(help=f"{listed(DECODERS)}; default: the model's own.", show_default=False),
     ] = None,
     progress: Annotated[
         Optional[bool],
@@ -103,8 +112,8 @@ def main(
     engine: Annotated[
         str,
         typer.Option(
-            help="--dataset: local (datasets, on this machine) or spark (Apache Spark; "
-            "OUTPUT becomes a folder of part files)."
+            help=f"--dataset: {listed(ENGINES)}: local is datasets, on this machine; spark is "
+            "Apache Spark (OUTPUT becomes a folder of part files)."
         ),
     ] = "local",
     master: Annotated[
@@ -140,7 +149,7 @@ def main(
     one_blas_thread()
     with user_errors():
         from windowner.atomic import refuse_inputs
-        from windowner.errors import UserError
+        from windowner.tagging.options import TagOptions
 
         inputs = {"model": model}
         inputs["--dataset table" if dataset is not None else "input text"] = dataset or source
@@ -148,15 +157,31 @@ def main(
         segmentation = (
             "whitespace" if pretokenized else "lines" if one_sentence_per_line else "sentences"
         )
+        options = TagOptions(segmentation, decode, batch_size, with_tokens, out_scheme)
         if progress is None:
             progress = output is not None and sys.stderr.isatty()
-        if dataset is not None:
+        if dataset is None:
+            _refuse_table_options(
+                num_proc, text_column, engine, master, conf, num_partitions, shared_model
+            )
+            from windowner.tagging.stream import tag_file
+
+            result = tag_file(
+                model,
+                source,
+                output,
+                output_format=output_format or "jsonl",
+                unit=unit,
+                encoding=encoding,
+                options=options,
+                progress=progress,
+            )
+        else:
             if source != "-" or output_format is not None or unit != "line":
                 raise UserError("--dataset takes no FILE, --format or --unit: one row is one text")
             if output is None:
                 raise UserError("--dataset needs --output OUT.parquet or OUT.jsonl")
-            if engine not in ("local", "spark"):
-                raise UserError(f"--engine must be local or spark, got '{engine}'")
+            check_choice_option("--engine", engine, ENGINES)
             if engine == "spark":
                 if num_proc != 1:
                     raise UserError("--num-proc is for --engine local; Spark uses its cores")
@@ -164,14 +189,11 @@ def main(
                     model,
                     dataset,
                     output,
+                    options,
                     master=master,
                     conf=conf or [],
                     text_column=text_column,
                     num_partitions=num_partitions,
-                    batch_size=batch_size,
-                    segmentation=segmentation,
-                    decode=decode,
-                    with_tokens=with_tokens,
                     shared=shared_model,
                 )
             else:
@@ -185,51 +207,47 @@ def main(
                     model,
                     dataset,
                     output,
+                    options,
                     text_column=text_column,
                     num_proc=num_proc,
-                    batch_size=batch_size,
-                    segmentation=segmentation,
-                    decode=decode,
-                    with_tokens=with_tokens,
                     progress=progress,
                 )
-        else:
-            if with_tokens and output_format not in (None, "jsonl"):
-                raise UserError("--with-tokens needs --format jsonl")
-            from windowner.data.tags import resolve_scheme
-            from windowner.tagging.formats import FormatOptions
-            from windowner.tagging.stream import tag_file
-
-            try:
-                scheme = resolve_scheme(out_scheme)
-            except ValueError as error:
-                raise UserError(f"--out-scheme: {error}") from None
-
-            result = tag_file(
-                model,
-                source,
-                output,
-                output_format=output_format or "jsonl",
-                unit=unit,
-                encoding=encoding,
-                segmentation=segmentation,
-                options=FormatOptions(with_tokens=with_tokens, scheme=scheme),
-                decode=decode,
-                batch_size=batch_size,
-                progress=progress,
-            )
         if progress:
             print(result.summary(), file=sys.stderr)
 
 
-def _tag_on_spark(model: Path, dataset: str, output: str, *, conf: list[str], **options):
+def _refuse_table_options(num_proc, text_column, engine, master, conf, partitions, shared):
+    """Options of --dataset given without it: refused, never silently ignored."""
+    given = [
+        name
+        for name, value, default in (
+            ("--num-proc", num_proc, 1),
+            ("--text-column", text_column, "text"),
+            ("--engine", engine, "local"),
+            ("--master", master, None),
+            ("--conf", conf, None),
+            ("--num-partitions", partitions, None),
+            ("--shared-model", shared, False),
+        )
+        if value != default
+    ]
+    if given:
+        raise UserError(f"{', '.join(given)} need --dataset (a table of texts)")
+
+
+def check_choice_option(flag: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise UserError(f"{flag} must be {listed(choices)}, got {quoted(value)}")
+
+
+def _tag_on_spark(model: Path, dataset: str, output: str, options, *, conf: list[str], **more):
     try:
         from windowner import spark
     except ImportError as error:
-        from windowner.errors import UserError
-
         raise UserError(str(error)) from None
-    return spark.tag_spark_dataset(model, dataset, output, conf=spark.parse_conf(conf), **options)
+    return spark.tag_spark_dataset(
+        model, dataset, output, options, conf=spark.parse_conf(conf), **more
+    )
 
 
 def run() -> None:

@@ -28,9 +28,10 @@ JsonListOption = Annotated[
 
 def _load(vectors: str | None, model: Path | None):
     """The vectors to work on: --model's fine-tuned embeddings, else --vectors."""
+    from windowner.choices import DEFAULT_VECTORS
     from windowner.errors import UserError
     from windowner.vectors.intrinsic import model_vectors
-    from windowner.vectors.loading import DEFAULT_VECTORS, load_vectors
+    from windowner.vectors.loading import load_vectors
 
     if vectors is not None and model is not None:
         raise UserError("give --vectors or --model, not both")

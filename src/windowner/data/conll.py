@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from windowner.choices import DELIMITERS, listed, quoted
 from windowner.data.tags import (
     SchemeError,
     detect_scheme,
@@ -23,8 +24,9 @@ from windowner.data.tags import (
 from windowner.errors import UserError, reading
 
 DOCSTART = "-DOCSTART-"
-# --delimiter names -> str.split's separator (None: any run of whitespace).
-DELIMITERS = {"whitespace": None, "tab": "\t"}
+# --delimiter names (choices.DELIMITERS) -> str.split's separator (None: any run of whitespace).
+_SEPARATORS = {"whitespace": None, "tab": "\t"}
+assert tuple(_SEPARATORS) == DELIMITERS, "windowner.choices.DELIMITERS and these must agree"
 # Columns are split at runs of spaces and tabs only: other whitespace (a no-break space) is text.
 _SPACES = re.compile(r"[ \t]+")
 # Characters no CoNLL text holds: C0/C1 controls except tab, DEL and the Unicode line breaks.
@@ -188,9 +190,9 @@ def resolve_delimiter(name: str | None) -> str | None:
     """'whitespace' (or None) -> None, 'tab' (or a tab character) -> '\\t'; else UserError."""
     if name is None or name == "\t":
         return name
-    if name.lower() not in DELIMITERS:
-        raise UserError(f"unknown delimiter '{name}': expected {' or '.join(DELIMITERS)}")
-    return DELIMITERS[name.lower()]
+    if name.lower() not in _SEPARATORS:
+        raise UserError(f"unknown delimiter {quoted(name)}: expected {listed(DELIMITERS)}")
+    return _SEPARATORS[name.lower()]
 
 
 def resolve_scheme_option(name: str | None) -> str | None:

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-OUTSIDE = "O"
+from windowner.choices import OUTSIDE, SCHEMES, resolve_scheme
 
 # The prefixes each scheme writes. IO's "I" is the bare type itself (`PER`, or `I-PER`).
 _SCHEME_PREFIXES = {
@@ -35,8 +35,7 @@ _SCHEME_PREFIXES = {
     "bilou": frozenset("BILU"),
     "io": frozenset("I"),
 }
-SCHEMES = tuple(_SCHEME_PREFIXES)
-_ALIASES = {"bioes": "iobes", "bio": "iob2"}
+assert tuple(_SCHEME_PREFIXES) == SCHEMES, "windowner.choices.SCHEMES and these must agree"
 _ALL_PREFIXES = frozenset("BIESLU")
 _OPENS = frozenset("BSU")
 _CLOSES = frozenset("ESLU")
@@ -56,16 +55,6 @@ class SchemeError(ValueError):
     def __init__(self, message: str, tag: str):
         super().__init__(message)
         self.tag = tag
-
-
-def resolve_scheme(name: str) -> str:
-    """'IOB2', 'bioes', 'BILOU' ... -> the canonical name in SCHEMES; ValueError if unknown."""
-    key = name.strip().lower()
-    key = _ALIASES.get(key, key)
-    if key not in _SCHEME_PREFIXES:
-        known = ", ".join(SCHEMES) + " (or bioes, bio)"
-        raise ValueError(f"unknown tag scheme {name!r}: expected one of {known}")
-    return key
 
 
 @lru_cache(maxsize=4096)

@@ -15,9 +15,8 @@ import stat
 import sys
 from collections.abc import Iterator
 
+from windowner.choices import UNITS, quoted
 from windowner.errors import UserError, reading
-
-UNITS = ("line", "paragraph", "document")
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -35,7 +34,7 @@ class TextReader:
 
     def __init__(self, source: str, unit: str = "line", encoding: str = "utf-8"):
         if unit not in UNITS:
-            raise UserError(f"unknown --unit '{unit}'; choose from {', '.join(UNITS)}")
+            raise UserError(f"unknown --unit {quoted(unit)}; choose from {', '.join(UNITS)}")
         self.encoding = text_encoding(encoding)
         self.unit = unit
         self.name = "<stdin>" if source == "-" else source

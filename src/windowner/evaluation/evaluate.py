@@ -6,7 +6,7 @@ from pathlib import Path
 
 from windowner.atomic import atomic_write
 from windowner.data.conll import Corpus
-from windowner.data.tags import convert, parse_tag
+from windowner.data.tags import OUTSIDE, convert, parse_tag
 from windowner.evaluation.conlleval import Scores, TokenScores, score, score_tokens
 from windowner.model_file import Model
 from windowner.tagging.predict import predict_tags
@@ -21,10 +21,11 @@ def evaluate(
     predicted = predict_tags(
         model, [s.tokens for s in sentences], decode, [s.document for s in sentences]
     )
-    only_type = model.metadata.get("only_type")
+    only_type = model.only_type
     if only_type:
         gold = [parse_tag(t)[1] == only_type for s in corpus.sentences for t in s.tags]
-        return score_tokens(only_type, gold, [t != "O" for ts in predicted for t in ts]), predicted
+        predicted_yes = [t != OUTSIDE for ts in predicted for t in ts]
+        return score_tokens(only_type, gold, predicted_yes), predicted
     return score([s.tags for s in corpus.sentences], predicted), predicted
 
 

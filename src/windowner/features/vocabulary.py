@@ -22,29 +22,18 @@ from typing import Any
 
 import numpy as np
 
+from windowner.choices import check_lookup
+from windowner.config import VectorsConfig
 from windowner.vectors.loading import Vectors
 
 UNK, BOS, EOS = "<unk>", "<s>", "</s>"
 SPECIALS = (UNK, BOS, EOS)
 UNK_ID, BOS_ID, EOS_ID = 0, 1, 2
 
-LOOKUP_STEPS = ("exact", "lower", "digits")
-DEFAULT_LOOKUP = LOOKUP_STEPS
+DEFAULT_LOOKUP = VectorsConfig.lookup  # the config's default: exact, then lower
 # What model files written before the lookup chain existed did: one key, lowercased or not.
 LEGACY_LOOKUP = ("exact",)
 _DIGIT = re.compile(r"[0-9]")
-
-
-def check_lookup(lookup: Iterable[str]) -> tuple[str, ...]:
-    """The lookup chain as a tuple; ValueError for an unknown, repeated or missing step."""
-    steps = tuple(lookup)
-    unknown = [s for s in steps if s not in LOOKUP_STEPS]
-    if unknown or not steps or len(set(steps)) != len(steps):
-        raise ValueError(
-            f"lookup must be an ordered list of distinct steps from {', '.join(LOOKUP_STEPS)}; "
-            f"got {', '.join(steps) or 'nothing'}"
-        )
-    return steps
 
 
 @dataclass(frozen=True)

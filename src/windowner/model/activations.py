@@ -8,24 +8,16 @@ Caches hold references to the forward's arrays: do not modify h in place before 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from windowner.model.numerics import INV_SQRT_2PI, normal_cdf, sigmoid
-
-ACTIVATIONS: tuple[str, ...] = (
-    "logistic",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "gelu",
-    "gelu_approx",
-    "silu",
-    "swish",
-    "glu",
-    "swiglu",
+from windowner.choices import (
+    ACTIVATIONS,
+    DEFAULT_BETA,
+    DEFAULT_LEAK,
+    HYPERPARAMETERS,
+    check_hyperparameter,
 )
+from windowner.model.numerics import INV_SQRT_2PI, normal_cdf, sigmoid
 
 
 class Activation:
@@ -118,7 +110,7 @@ class LeakyReLU(Activation):
 
     name = "leaky_relu"
 
-    def __init__(self, leak: float = 0.01):
+    def __init__(self, leak: float = DEFAULT_LEAK):
         self.leak = float(check_hyperparameter("leak", leak))
 
     def forward(self, z):
@@ -161,7 +153,7 @@ class Swish(Activation):
 
     name = "swish"
 
-    def __init__(self, beta: float = 1.0):
+    def __init__(self, beta: float = DEFAULT_BETA):
         self.beta = float(check_hyperparameter("beta", beta))
 
     def forward(self, z):
@@ -242,7 +234,7 @@ class SwiGLU(Activation):
     name = "swiglu"
     gated = True
 
-    def __init__(self, beta: float = 1.0):
+    def __init__(self, beta: float = DEFAULT_BETA):
         self.beta = float(check_hyperparameter("beta", beta))
 
     def forward(self, z):
@@ -267,31 +259,14 @@ _UNITS: dict[str, type[Activation]] = {
 }
 
 
-# Each unit's hyperparameters with their defaults, and the rule each value must follow: declared
-# here once; the config, the model file and ner-gradcheck read them from here.
-HYPERPARAMETERS: dict[str, dict[str, float]] = {
-    "leaky_relu": {"leak": 0.01},
-    "swish": {"beta": 1.0},
-    "swiglu": {"beta": 1.0},
-}
-_RULES = {
-    "leak": (lambda v: 0 <= v < 1, "in [0, 1)"),  # a slope of 1 would make the unit linear
-    "beta": (lambda v: 0 < v < math.inf, "a finite number greater than 0"),
-}
+assert tuple(_UNITS) == ACTIVATIONS, "windowner.choices.ACTIVATIONS and these must agree"
+# Each unit's hyperparameters, their defaults and rules are windowner.choices.HYPERPARAMETERS.
 
 
 def hyperparameters(name: str) -> dict[str, float]:
     """The hyperparameters unit `name` takes, with their defaults ({} for most units)."""
     _unit(name)
     return dict(HYPERPARAMETERS.get(name, {}))
-
-
-def check_hyperparameter(key: str, value: float) -> float:
-    """`value` if hyperparameter `key` may take it; else a ValueError saying what it must be."""
-    holds, expected = _RULES[key]
-    if not holds(value):
-        raise ValueError(f"{key} must be {expected}, got {value!r}")
-    return value
 
 
 def get_activation(name: str, **given: float) -> Activation:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from windowner.choices import HEADS
 from windowner.model.activations import Activation, get_activation
 from windowner.model.dropout import dropout_backward, dropout_forward
 from windowner.model.inference import blocks_forward
@@ -33,10 +34,9 @@ PARAM_NAMES = ("E", "C", "W", "b", "U", "c")  # every model has these
 FEATURE_TABLES = ("P", "S", "K", "D")  # prefixes, suffixes, shapes, document context
 TRANSITIONS = ("A", "a0")  # the sentence objective's transition and start scores
 OPTIONAL_PARAMS = FEATURE_TABLES + TRANSITIONS
-HEADS = ("softmax", "sigmoid")
-# window: each window's own loss on its head (the lecture's); sentence: Collobert's
-# sentence-level log-likelihood of the whole tag path (model/sentence.py), on s + A.
-OBJECTIVES = ("window", "sentence")
+# The heads (choices.HEADS) and objectives (choices.OBJECTIVES): window is each window's own
+# loss on its head (the lecture's); sentence is Collobert's sentence-level log-likelihood of the
+# whole tag path (model/sentence.py), on s + A.
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ The derivation is in docs/backprop.md, section 10.
 
 Decoding needs nothing from here but the scores: with `transition, start = transition_scores(A,
 a0, allowed_A, allowed_a0)`, the best allowed path is `viterbi_batch(s, lengths, transition,
-start)` of windowner.tagging.decoding (model/ may not import tagging/).
+start)` of model/decoding.py.
 """
 
 from __future__ import annotations

@@ -20,58 +20,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
-from windowner.data.tags import spans, spans_to_tags
+from windowner.choices import FORMATS
+from windowner.data.tags import spans
 from windowner.tagging import html
-from windowner.tagging.text import TaggedText
+from windowner.tagging.options import TagOptions
+from windowner.tagging.records import entity_records, rounded, token_records, written_tags
+from windowner.tagging.results import TaggedText
 
 
-@dataclass(frozen=True)
-class FormatOptions:
-    """What every format may need besides the tagged text.
-
-    `with_tokens` adds each sentence's tokens to jsonl records. `scheme` is the tag scheme that
-    conll, slash and jsonl tokens are written in (`--out-scheme`). `labels` are the entity
-    types the model knows, which the html page's legend lists (tag_stream fills them in).
-    """
-
-    with_tokens: bool = False
-    scheme: str = "iob2"
-    labels: tuple[str, ...] = ()
-
-
-def written_tags(tags: list[str], options: FormatOptions) -> list[str]:
-    """One sentence's tags rewritten from its entity spans in the scheme the output asks for.
-
-    Greedy decoding may give `O I-PER`, which conlleval reads as an entity; rewriting it as
-    `O B-PER` keeps the entities and makes the output valid IOB2, even when a unit's sentences
-    share one line (slash).
-    """
-    return spans_to_tags(spans(tags), len(tags), options.scheme)
-
-
-def entity_records(tagged: TaggedText) -> list[dict]:
-    """The unit's entities as JSON-able dicts: {"start", "end", "label", "text", "score"}."""
-    return [
-        {"start": e.start, "end": e.end, "label": e.label, "text": e.text, "score": _r(e.score)}
-        for e in tagged.entities
-    ]
-
-
-def token_records(tagged: TaggedText, options: FormatOptions) -> list[list[dict]]:
-    """One list per sentence of {"text", "start", "end", "tag", "score"}, score being the
-    probability of that token's tag."""
-    return [
-        [
-            {"text": t.text, "start": t.start, "end": t.end, "tag": tag, "score": _r(p)}
-            for t, tag, p in zip(tokens, written_tags(tags, options), scores, strict=True)
-        ]
-        for tokens, tags, scores in zip(tagged.sentences, tagged.tags, tagged.scores, strict=True)
-    ]
-
-
-def format_jsonl(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
+def format_jsonl(tagged: TaggedText, unit: int, options: TagOptions) -> str:
     """One JSON object per unit, offsets indexing into its "text"; "tokens" with `with_tokens`."""
     record = {"text": tagged.text, "entities": entity_records(tagged)}
     if options.with_tokens:
@@ -79,7 +37,7 @@ def format_jsonl(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
     return _json_line(record)
 
 
-def format_conll(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
+def format_conll(tagged: TaggedText, unit: int, options: TagOptions) -> str:
     """`token tag` lines, a blank line after every sentence; a unit without tokens (a blank
     input line) is one blank line, so that every unit leaves a trace, as in the other formats."""
     if not tagged.sentences:
@@ -94,7 +52,7 @@ def format_conll(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
     )
 
 
-def format_inline(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
+def format_inline(tagged: TaggedText, unit: int, options: TagOptions) -> str:
     """The unit's tokens on one line, entities bracketed: `[PER Angela Merkel] met [LOC Paris] .`"""
     words: list[str] = []
     for tokens, tags in zip(tagged.sentences, tagged.tags, strict=True):
@@ -107,7 +65,7 @@ def format_inline(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
     return " ".join(words) + "\n"
 
 
-def format_slash(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
+def format_slash(tagged: TaggedText, unit: int, options: TagOptions) -> str:
     """The unit's tokens on one line, each with its tag: `Angela/B-PER Merkel/I-PER met/O`."""
     return (
         " ".join(
@@ -122,20 +80,20 @@ def format_slash(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
 TSV_HEADER = "unit\tstart\tend\tlabel\ttext\tscore\n"
 
 
-def format_tsv(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
+def format_tsv(tagged: TaggedText, unit: int, options: TagOptions) -> str:
     """One row per entity; in its text a tab, line break or backslash is escaped (\\t \\n \\\\)."""
     return "".join(
-        f"{unit}\t{e.start}\t{e.end}\t{e.label}\t{_escape(e.text)}\t{_r(e.score)}\n"
+        f"{unit}\t{e.start}\t{e.end}\t{e.label}\t{_escape(e.text)}\t{rounded(e.score)}\n"
         for e in tagged.entities
     )
 
 
-def format_html(tagged: TaggedText, unit: int, options: FormatOptions) -> str:
+def format_html(tagged: TaggedText, unit: int, options: TagOptions) -> str:
     """One `<section>` per unit, entities as `<mark data-label=TYPE>` (see tagging/html.py)."""
     return html.record(tagged, unit)
 
 
-Formatter = Callable[[TaggedText, int, FormatOptions], str]
+Formatter = Callable[[TaggedText, int, TagOptions], str]
 
 FORMATTERS: dict[str, Formatter] = {
     "jsonl": format_jsonl,
@@ -145,26 +103,20 @@ FORMATTERS: dict[str, Formatter] = {
     "tsv": format_tsv,
     "html": format_html,
 }
-FORMATS = tuple(FORMATTERS)
-
-# What a format writes once, before its first record and after its last.
-HEADERS: dict[str, Callable[[FormatOptions], str]] = {
-    "tsv": lambda options: TSV_HEADER,
-    "html": lambda options: html.header(options.labels),
-}
-FOOTERS: dict[str, Callable[[FormatOptions], str]] = {"html": lambda options: html.footer()}
+assert tuple(FORMATTERS) == FORMATS, "windowner.choices.FORMATS and these must agree"
 
 
-def header(output_format: str, options: FormatOptions) -> str:
-    """What `output_format` writes before its first record ("" for most)."""
-    write = HEADERS.get(output_format)
-    return write(options) if write else ""
+def header(output_format: str, labels: tuple[str, ...]) -> str:
+    """What `output_format` writes before its first record ("" for most): tsv's column names,
+    html's page head with a legend of the model's entity types `labels`."""
+    if output_format == "tsv":
+        return TSV_HEADER
+    return html.header(labels) if output_format == "html" else ""
 
 
-def footer(output_format: str, options: FormatOptions) -> str:
+def footer(output_format: str) -> str:
     """What `output_format` writes after its last record ("" for most)."""
-    write = FOOTERS.get(output_format)
-    return write(options) if write else ""
+    return html.footer() if output_format == "html" else ""
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -252,7 +204,3 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 def _escape(text: str) -> str:
     return text.translate(_ESCAPES)
-
-
-def _r(score: float) -> float:
-    return round(score, 4)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from windowner.tagging.text import TaggedText
+from windowner.tagging.results import TaggedText
 
 # CoNLL's four types keep their colours whatever else a model knows; other types take the
 # palette in the order of their names.

@@ -9,14 +9,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from windowner.data.tags import allowed_transitions, parse_tag
+from windowner.data.tags import OUTSIDE, allowed_transitions
 from windowner.errors import UserError
 from windowner.features.token_table import TokenTable, TypeIds
+from windowner.model.decoding import check_decoder, greedy, viterbi_batch
 from windowner.model.network import WindowNetwork
 from windowner.model_file import Model
-from windowner.tagging.decoding import check_decoder, greedy, viterbi_batch
-
-DEFAULT_DECODE = "viterbi"
 
 
 @dataclass(frozen=True)
@@ -78,10 +76,9 @@ def predict_types(
 ) -> list[Prediction]:
     """predict() of sentences already looked up in token_table(model): found (T,) the tokens'
     TypeIds, lengths (S,) the sentences' lengths."""
-    only_type = model.metadata.get("only_type")
-    if only_type:
+    if model.only_type:
         log_p, _ = _log_probs(model, found, lengths, documents, document_classes)
-        return [_binary(part, only_type) for part in np.split(log_p, np.cumsum(lengths)[:-1])]
+        return [_binary(part, model.only_type) for part in np.split(log_p, np.cumsum(lengths)[:-1])]
     ids, p = predict_flat(model, found, lengths, decode, documents, document_classes)
     bounds = np.cumsum(lengths)[:-1]
     names = model.tags
@@ -132,7 +129,7 @@ def _log_probs(
         found, lengths, model.network.window, documents, document_classes
     )
     network, lengths = model.network, windows.lengths
-    allowed = None if model.metadata.get("only_type") else iob2_masks(tuple(model.tags))
+    allowed = None if model.only_type else iob2_masks(tuple(model.tags))
     if isinstance(network, WindowNetwork) and network.objective == "sentence":
         s = network.scores(windows.ids)
         return network.normalise(s, lengths, allowed), s
@@ -141,9 +138,8 @@ def _log_probs(
 
 def _decoder(model: Model, decode: str | None) -> str:
     """`decode`, or the model's own for None; a UserError for an unknown one."""
-    decode = decode or model.metadata.get("decode", DEFAULT_DECODE)
     try:
-        return check_decoder(decode)
+        return check_decoder(decode or model.decode)
     except ValueError as error:
         raise UserError(str(error)) from None
 
@@ -167,21 +163,13 @@ def predict_tags(
     return [prediction.tags for prediction in predict(model, sentences, decode, documents)]
 
 
-def entity_types(model: Model) -> list[str]:
-    """The entity types among a model's tags, sorted (an --only-type model's one type)."""
-    only_type = model.metadata.get("only_type")
-    if only_type:
-        return [only_type]
-    return sorted({parse_tag(tag)[1] for tag in model.tags} - {""})
-
-
 def _binary(log_p: np.ndarray, label: str) -> Prediction:
     """An --only-type model's yes/no per token (σ(s) > 0.5) as IOB2 tags: a run of yes tokens
     is one entity. Shapes: log_p (n, 1) holding log σ(s)."""
     p_yes = np.exp(log_p[:, 0])
     yes = p_yes > 0.5
     tags = [
-        "O" if not here else ("I-" if i and yes[i - 1] else "B-") + label
+        OUTSIDE if not here else ("I-" if i and yes[i - 1] else "B-") + label
         for i, here in enumerate(yes)
     ]
     return Prediction(tags, np.where(yes, p_yes, 1.0 - p_yes))

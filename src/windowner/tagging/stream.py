@@ -13,26 +13,20 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from windowner.atomic import atomic_write
+from windowner.choices import FORMATS, quoted
 from windowner.data.text_input import TextReader
 from windowner.errors import UserError
 from windowner.model.inference import forward_threads
 from windowner.model_file import Model, load_model
-from windowner.tagging.decoding import check_decoder
-from windowner.tagging.formats import FORMATTERS, FormatOptions, footer, header, long_record
-from windowner.tagging.predict import entity_types
-from windowner.tagging.text import (
-    DEFAULT_BATCH_SIZE,
-    MAX_PIECE_CHARS,
-    SEGMENTATIONS,
-    TaggedText,
-    batches,
-    tag_batch,
-    tag_pieces,
-)
+from windowner.tagging.formats import FORMATTERS, footer, header, long_record
+from windowner.tagging.options import TagOptions
+from windowner.tagging.results import TaggedText
+from windowner.tagging.segment import MAX_PIECE_CHARS
+from windowner.tagging.text import DEFAULTS, batches, tag_batch, tag_pieces
 
 
 @dataclass(frozen=True)
@@ -60,17 +54,15 @@ def tag_file(
     output_format: str = "jsonl",
     unit: str = "line",
     encoding: str = "utf-8",
-    segmentation: str = "sentences",
-    options: FormatOptions = FormatOptions(),
-    decode: str | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    options: TagOptions = DEFAULTS,
     progress: bool = False,
 ) -> TagRun:
-    """Tag `source` (a file, '-' for stdin) into `output` (written atomically; None: stdout).
+    """Tag `source` (a file, '-' for stdin) into `output` (written atomically; None: stdout),
+    one record per `unit` of the text, in `output_format`.
 
     The arguments and the input are checked before the model is loaded and anything written.
     """
-    check_options(output_format, segmentation, decode, batch_size)
+    check_format(output_format, options)
     reader = TextReader(source, unit, encoding)
     loaded = model if isinstance(model, Model) else load_model(model)
     with _destination(output) as write, _progress(progress, reader.size) as advance:
@@ -79,10 +71,7 @@ def tag_file(
             reader,
             write,
             output_format=output_format,
-            segmentation=segmentation,
             options=options,
-            decode=decode,
-            batch_size=batch_size,
             after_batch=lambda: advance(reader.bytes_read),
             # a regular file never makes reading wait, so batches may be tagged ahead of the
             # writing; a pipe or terminal gets each batch's output as soon as it is read
@@ -96,10 +85,7 @@ def tag_stream(
     write: Callable[[str], object],
     *,
     output_format: str = "jsonl",
-    segmentation: str = "sentences",
-    options: FormatOptions = FormatOptions(),
-    decode: str | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    options: TagOptions = DEFAULTS,
     after_batch: Callable[[], object] | None = None,
     ahead: int = 0,
 ) -> TagRun:
@@ -112,19 +98,15 @@ def tag_stream(
     """
     started = time.perf_counter()
     formatter = FORMATTERS[output_format]
-    if not options.labels:
-        options = replace(options, labels=tuple(entity_types(model)))
     units = sentences = tokens = 0
-    write(header(output_format, options))
-    tagged_batches = _tagged_batches(model, batches(texts, batch_size), segmentation, decode, ahead)
+    write(header(output_format, tuple(model.entity_types)))
+    tagged_batches = _tagged_batches(model, batches(texts, options.batch_size), options, ahead)
     for batch in tagged_batches:
         # A text too long to tag at once (one enormous line) is written piece by piece between
         # the runs of ordinary texts around it, which are tagged together as before.
         for run in batch:
             if isinstance(run, str):
-                counts = _write_long(
-                    model, run, units + 1, write, output_format, options, segmentation, decode
-                )
+                counts = _write_long(model, run, units + 1, write, output_format, options)
                 units, sentences, tokens = units + 1, sentences + counts[0], tokens + counts[1]
                 continue
             write("".join(formatter(t, units + i, options) for i, t in enumerate(run, 1)))
@@ -133,7 +115,7 @@ def tag_stream(
             tokens += sum(len(sentence) for t in run for sentence in t.sentences)
         if after_batch is not None:
             after_batch()
-    closing = footer(output_format, options)
+    closing = footer(output_format)
     if closing:  # most formats have none: no empty write after the last batch
         write(closing)
     return TagRun(units, sentences, tokens, time.perf_counter() - started)
@@ -144,7 +126,7 @@ TAG_AHEAD = 2
 
 
 def _tagged_batches(
-    model: Model, texts: Iterator[list[str]], segmentation: str, decode: str | None, ahead: int
+    model: Model, texts: Iterator[list[str]], options: TagOptions, ahead: int
 ) -> Iterator[list[list[TaggedText] | str]]:
     """Each batch of texts tagged, in input order: its runs of ordinary texts as TaggedTexts
     and each long text as itself (written piece by piece by the caller).
@@ -159,7 +141,7 @@ def _tagged_batches(
 
     def tag_runs(batch: list[str]) -> list[list[TaggedText] | str]:
         return [
-            run[0] if len(run[0]) > MAX_PIECE_CHARS else tag_batch(model, run, segmentation, decode)
+            run[0] if len(run[0]) > MAX_PIECE_CHARS else tag_batch(model, run, options)
             for run in _runs(batch)
         ]
 
@@ -210,16 +192,14 @@ def _write_long(
     unit: int,
     write: Callable[[str], object],
     output_format: str,
-    options: FormatOptions,
-    segmentation: str,
-    decode: str | None,
+    options: TagOptions,
 ) -> tuple[int, int]:
     """Tag and write one long text piece by piece; -> (sentences, tokens) it had."""
     counts = [0, 0]
 
     def pieces() -> Iterator[TaggedText]:
         counts[:] = [0, 0]
-        for piece in tag_pieces(model, text, segmentation, decode):
+        for piece in tag_pieces(model, text, options):
             counts[0] += len(piece.sentences)
             counts[1] += sum(len(sentence) for sentence in piece.sentences)
             yield piece
@@ -229,24 +209,14 @@ def _write_long(
     return counts[0], counts[1]
 
 
-def check_options(output_format: str, segmentation: str, decode: str | None, batch_size: int):
-    """Raise a UserError for an unknown format or decoding or a batch size below 1."""
-    if output_format not in FORMATTERS:
-        raise UserError(f"unknown --format '{output_format}'; choose from {', '.join(FORMATTERS)}")
-    if segmentation not in SEGMENTATIONS:
-        raise ValueError(f"unknown segmentation {segmentation!r}: expected {SEGMENTATIONS}")
-    check_decode(decode)
-    if batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
-
-
-def check_decode(decode: str | None) -> None:
-    """Raise a UserError unless `decode` is None (the model's own) or a known decoder."""
-    if decode is not None:
-        try:
-            check_decoder(decode)
-        except ValueError as error:
-            raise UserError(f"--decode: {error}") from None
+def check_format(output_format: str, options: TagOptions) -> None:
+    """Raise a UserError for an unknown format, or tokens asked of a format that has none."""
+    if output_format not in FORMATS:
+        raise UserError(
+            f"unknown --format {quoted(output_format)}; choose from {', '.join(FORMATS)}"
+        )
+    if options.with_tokens and output_format != "jsonl":
+        raise UserError("--with-tokens needs --format jsonl")
 
 
 @contextlib.contextmanager

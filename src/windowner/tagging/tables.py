@@ -20,9 +20,9 @@ from windowner.atomic import atomic_write
 from windowner.data.sources import datasets_logs_silenced
 from windowner.errors import UserError
 from windowner.model_file import Model, load_model
-from windowner.tagging.formats import FormatOptions, entity_records, token_records
-from windowner.tagging.stream import check_decode
-from windowner.tagging.text import DEFAULT_BATCH_SIZE, tag_batch
+from windowner.tagging.options import TagOptions
+from windowner.tagging.records import added_columns, row_records
+from windowner.tagging.text import DEFAULTS, tag_batch
 
 # File suffix -> how datasets reads and writes it.
 KINDS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
@@ -50,13 +50,10 @@ def tag_dataset(
     model: str | Path,
     source: str | Path,
     output: str | Path,
+    options: TagOptions = DEFAULTS,
     *,
     text_column: str = "text",
     num_proc: int = 1,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    segmentation: str = "sentences",
-    decode: str | None = None,
-    with_tokens: bool = False,
     progress: bool = False,
 ) -> DatasetRun:
     """Add an `entities` column (and `tokens`, with `with_tokens`) to the rows of `source`."""
@@ -67,9 +64,6 @@ def tag_dataset(
         raise UserError("no such file", source)
     if num_proc < 1:
         raise UserError(f"--num-proc must be at least 1, got {num_proc}")
-    if batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
-    check_decode(decode)
     model_key = str(Path(model).resolve())
     _MODELS[model_key] = load_model(model)
 
@@ -81,16 +75,16 @@ def tag_dataset(
     try:
         with tempfile.TemporaryDirectory(prefix="ner-tag-") as cache:
             table = _read(datasets, kind, source, cache)
-            _check_column(table, text_column, source, with_tokens)
+            _check_column(table, text_column, source, options.with_tokens)
             entity, token = _feature_types()
             features = table.features.copy()
             features["entities"] = [entity]
-            if with_tokens:
+            if options.with_tokens:
                 features["tokens"] = [[token]]
             tagged = table.map(
-                TagRows(model_key, text_column, segmentation, decode, with_tokens),
+                TagRows(model_key, text_column, options),
                 batched=True,
-                batch_size=batch_size,
+                batch_size=options.batch_size,
                 num_proc=num_proc if num_proc > 1 and len(table) > 1 else None,
                 features=features,
                 new_fingerprint=f"ner-tag-{os.getpid()}",
@@ -134,30 +128,18 @@ class TagRows:
     before the workers fork (or loaded once per worker where processes are spawned).
     """
 
-    def __init__(
-        self,
-        model_key: str,
-        text_column: str,
-        segmentation: str,
-        decode: str | None,
-        with_tokens: bool,
-    ):
+    def __init__(self, model_key: str, text_column: str, options: TagOptions):
         self.model_key = model_key
         self.text_column = text_column
-        self.segmentation = segmentation
-        self.decode = decode
-        self.with_tokens = with_tokens
+        self.options = options
 
     def __call__(self, rows: dict[str, list]) -> dict[str, list]:
         model = _MODELS.get(self.model_key)
         if model is None:
             model = _MODELS[self.model_key] = load_model(self.model_key)
         texts = [text or "" for text in rows[self.text_column]]
-        tagged = tag_batch(model, texts, self.segmentation, self.decode)
-        result = {"entities": [entity_records(t) for t in tagged]}
-        if self.with_tokens:
-            result["tokens"] = [token_records(t, FormatOptions()) for t in tagged]
-        return result
+        rows = [row_records(t, self.options) for t in tag_batch(model, texts, self.options)]
+        return {column: [row[column] for row in rows] for column in added_columns(self.options)}
 
 
 def _kind(path: Path, flag: str) -> str:

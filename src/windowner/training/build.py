@@ -9,6 +9,7 @@ import numpy as np
 
 from windowner.config import Config
 from windowner.data.conll import Corpus
+from windowner.data.tags import OUTSIDE
 from windowner.errors import UserError
 from windowner.features.affixes import Subwords
 from windowner.features.casing import CASING_CLASSES
@@ -74,16 +75,12 @@ def new_model(
     paths = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test}
     metadata = {
         "config": config.to_dict(),
-        "decode": m.decode,
-        "objective": objective,
         "scheme": train.scheme,
         "seed": config.training.seed,
         "data_sha256": data_hashes(paths),
         "versions": package_versions(),
     }
-    if only_type:
-        metadata["only_type"] = only_type
-    return Model(network, vocabulary, tags, metadata, features)
+    return Model(network, vocabulary, tags, metadata, features, m.decode, objective, only_type)
 
 
 def new_features(config: Config, train_tokens: list[str]):
@@ -104,5 +101,5 @@ def new_features(config: Config, train_tokens: list[str]):
 
 def tag_set(corpus: Corpus) -> list[str]:
     """'O' first, then B-/I- tags sorted by type: a stable order for the output rows."""
-    seen = {tag for s in corpus.sentences for tag in s.tags} | {"O"}
-    return sorted(seen, key=lambda t: (t != "O", t.partition("-")[2], t))
+    seen = {tag for s in corpus.sentences for tag in s.tags} | {OUTSIDE}
+    return sorted(seen, key=lambda t: (t != OUTSIDE, t.partition("-")[2], t))

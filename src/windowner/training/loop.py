@@ -43,7 +43,6 @@ from windowner.training.run_folder import (
 from windowner.training.schedules import Schedule
 from windowner.training.sgd import SGD
 
-ON_NONFINITE = ("stop", "halve")  # what a NaN/inf loss does: training.on_nonfinite
 MAX_HALVINGS = 5  # non-finite restarts before giving up
 LOSS_SHOWN_EVERY = 50  # batches between updates of the progress bar's running loss
 

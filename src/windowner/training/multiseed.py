@@ -110,7 +110,16 @@ def join_seeds(config: Config, runs: list[Path], out: Path, log: Callable[[str],
         {"seed": m.metadata["seed"], "epoch": m.metadata["epoch"]} for m in models
     ]
     network = Ensemble([m.network for m in models])
-    joined = Model(network, first.vocabulary, first.tags, metadata, first.features)
+    joined = Model(
+        network,
+        first.vocabulary,
+        first.tags,
+        metadata,
+        first.features,
+        first.decode,
+        first.objective,
+        first.only_type,
+    )
     dev_scores = _score(joined, read_data(config, "dev"))
     test = read_data(config, "test") if config.data.test else None
     test_scores = _score(joined, test) if test is not None else None

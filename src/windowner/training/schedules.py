@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEDULES = ("constant", "step", "exponential", "warmup_linear")
+from windowner.choices import SCHEDULES, check_choice
+from windowner.config import TrainingConfig
+
+_DEFAULTS = TrainingConfig()  # a schedule built without them takes the config's own values
 
 
 @dataclass(frozen=True)
@@ -19,13 +22,12 @@ class Schedule:
 
     name: str
     lr: float
-    gamma: float = 0.5
-    step_size: int = 5
-    warmup_epochs: float = 1.0
+    gamma: float = _DEFAULTS.gamma
+    step_size: int = _DEFAULTS.step_size
+    warmup_epochs: float = _DEFAULTS.warmup_epochs
 
     def __post_init__(self) -> None:
-        if self.name not in SCHEDULES:
-            raise ValueError(f"unknown schedule '{self.name}'; choose from {', '.join(SCHEDULES)}")
+        check_choice(self.name, SCHEDULES, "schedule")
 
     def at(self, step: int, epoch: int, steps_per_epoch: int, epochs: int) -> float:
         if self.name == "constant":

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
+from windowner.choices import DEFAULT_VECTORS
 from windowner.errors import UserError, reading
 
-DEFAULT_VECTORS = "glove-6b-50d"
 GENSIM_PREFIX = "gensim:"
 # Text files at least this large are cached after their first parse (smaller ones parse fast).
 CACHE_MIN_BYTES = 8 * 2**20

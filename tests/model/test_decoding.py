@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from windowner.data.tags import allowed_transitions, parse_tag
-from windowner.tagging.decoding import greedy, viterbi, viterbi_batch
+from windowner.model.decoding import greedy, viterbi, viterbi_batch
 
 TAGS = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-DECODERS = ("greedy", "viterbi")
+from windowner.choices import DECODERS, check_choice
 
 
 def check_decoder(name: str) -> str:
     """`name` if it is one of DECODERS; else a ValueError listing them."""
-    if name not in DECODERS:
-        raise ValueError(f"unknown decoding {name!r}; choose from {', '.join(DECODERS)}")
-    return name
+    return check_choice(name, DECODERS, "decoding")
 
 
 def greedy(log_p: np.ndarray) -> np.ndarray:
