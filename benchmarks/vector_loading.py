@@ -36,6 +36,7 @@ def bench_vectors(work: Path) -> dict:
 
 
 def measure_vectors(args) -> dict:
+    """Seconds of load_vectors(spec), with how many words of what dimension it loaded."""
     from windowner.vectors.loading import load_vectors
 
     started = time.perf_counter()
