@@ -19,9 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "configs" / "conll2003.toml"
+from project import CONFIG, ROOT
 
 
 def main() -> None:

@@ -4,7 +4,7 @@
     python benchmarks/spark.py MODEL [--repeat 4] [--out benchmarks/spark-results.json]
 
 Every run is a child process with one BLAS thread; one JSON object is printed and written.
-The input is CoNLL-2003's three files as running text (benchmarks/run.py's raw_text), four
+The input is CoNLL-2003's three files as running text (benchmarks/corpus.py's raw_text), four
 sentences a row, repeated `--repeat` times.
 """
 
@@ -23,7 +23,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import machine, raw_text  # noqa: E402
+from corpus import raw_text  # noqa: E402
+from machine import machine  # noqa: E402
 
 BIN = Path(sys.executable).parent
 # ner-tag --engine spark --progress's last line (windowner.spark.SparkRun.summary).
