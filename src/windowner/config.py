@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from windowner import choices
-from windowner.choices import check_hyperparameter, check_lookup, listed, resolve_scheme
+from windowner.choices import check_hyperparameter, check_lookup, listed, quoted, resolve_scheme
 from windowner.errors import UserError, reading
 
 # A rule takes a value of the field's type and raises ValueError for one it refuses: _Expected
@@ -339,7 +339,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         section, _, key = dotted.rpartition(".")
         target = raw.setdefault(section, {}) if section else raw
         if not isinstance(target, dict):
-            raise UserError(f"'{section}' is not a section (set on the command line)")
+            raise UserError(f"{quoted(section)} is not a section (set on the command line)")
         target[key] = value
         origin[dotted] = "the command line"
     return _build(Config, raw, str(path) if path is not None else None, origin, "")
@@ -349,7 +349,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     """'training.lr=0.05' -> ('training.lr', 0.05); the value is read as TOML, else as a string."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise UserError(f"--set expects SECTION.KEY=VALUE, got '{text}'")
+        raise UserError(f"--set expects SECTION.KEY=VALUE, got {quoted(text)}")
     try:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
+
+# What would break an error line in two or move the cursor about: C0 and C1 control characters
+# (a tab too) and the Unicode line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class UserError(Exception):
     """A problem in the user's input; the CLI prints it as one `error:` line and exits 2.
 
     `path` and `line` (1-based), when known, are printed in front of the message as
-    `FILE:LINE: message`, the way compilers and conlleval users expect.
+    `FILE:LINE: message`, the way compilers and conlleval users expect. Messages quote the
+    user's values with choices.quoted; whatever a path or message still holds, the error is one
+    line: a control character in it is written as its escape (`\\n`, `\\x1b`).
     """
 
     def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
@@ -24,7 +31,12 @@ class UserError(Exception):
         where = ""
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
-        return where + self.message
+        return one_line(where + self.message)
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character written as its Python escape: one printable line."""
+    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from windowner.choices import DEFAULT_BETA, DEFAULT_LEAK, quoted
 from windowner.cli.common import make_app, user_errors
 
 app = make_app("Check every backward pass against centred numerical differences in float64.")
@@ -21,8 +22,8 @@ COLUMNS = (
 def main(
     activation: Annotated[str, typer.Option(help="An activation name, or 'all'.")] = "all",
     head: Annotated[str, typer.Option(help="softmax, sigmoid or 'all'.")] = "all",
-    leak: Annotated[float, typer.Option(help="Slope of leaky_relu for z < 0.")] = 0.01,
-    beta: Annotated[float, typer.Option(help="β of swish and swiglu.")] = 1.0,
+    leak: Annotated[float, typer.Option(help="Slope of leaky_relu for z < 0.")] = DEFAULT_LEAK,
+    beta: Annotated[float, typer.Option(help="β of swish and swiglu.")] = DEFAULT_BETA,
     seed: Annotated[int, typer.Option(help="Random seed of the test network and batch.")] = 0,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per line, one per checked case.")
@@ -74,7 +75,7 @@ def _choose(value: str, known: tuple[str, ...], what: str) -> tuple[str, ...]:
     if value == "all":
         return known
     if value not in known:
-        raise UserError(f"unknown {what} '{value}'; choose from all, {', '.join(known)}")
+        raise UserError(f"unknown {what} {quoted(value)}; choose from all, {', '.join(known)}")
     return (value,)
 
 

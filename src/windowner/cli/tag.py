@@ -162,7 +162,7 @@ def main(
             progress = output is not None and sys.stderr.isatty()
         if dataset is None:
             _refuse_table_options(
-                num_proc, text_column, engine, master, conf, num_partitions, shared_model
+                num_proc, text_column, engine, master, conf or None, num_partitions, shared_model
             )
             from windowner.tagging.stream import tag_file
 
@@ -232,7 +232,8 @@ def _refuse_table_options(num_proc, text_column, engine, master, conf, partition
         if value != default
     ]
     if given:
-        raise UserError(f"{', '.join(given)} need --dataset (a table of texts)")
+        verb = "needs" if len(given) == 1 else "need"
+        raise UserError(f"{', '.join(given)} {verb} --dataset (a table of texts)")
 
 
 def check_choice_option(flag: str, value: str, choices: tuple[str, ...]) -> None:

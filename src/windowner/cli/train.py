@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from windowner.choices import quoted
 from windowner.cli.common import make_app, one_blas_thread, user_errors
 from windowner.config import help_of
 
@@ -131,9 +132,9 @@ def _seed_list(text: str) -> list[int]:
     try:
         seeds = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise UserError(f"--seeds expects comma-separated integers, got '{text}'") from None
+        raise UserError(f"--seeds expects comma-separated integers, got {quoted(text)}") from None
     if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
-        raise UserError(f"--seeds expects distinct non-negative integers, got '{text}'")
+        raise UserError(f"--seeds expects distinct non-negative integers, got {quoted(text)}")
     return seeds
 
 

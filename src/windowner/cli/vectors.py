@@ -8,13 +8,16 @@ from typing import Annotated, Optional
 
 import typer
 
+from windowner.choices import DEFAULT_VECTORS
 from windowner.cli.common import make_app, user_errors
 
 app = make_app("Evaluate and explore word vectors: analogies, word similarity, nearest neighbours.")
 
 VectorsOption = Annotated[
     Optional[str],
-    typer.Option(help="'glove-6b-50d' (default), a GloVe/word2vec/gensim file, or gensim:NAME."),
+    typer.Option(
+        help=f"'{DEFAULT_VECTORS}' (default), a GloVe/word2vec/gensim file, or gensim:NAME."
+    ),
 ]
 ModelOption = Annotated[
     Optional[Path],
@@ -28,9 +31,8 @@ JsonListOption = Annotated[
 
 def _load(vectors: str | None, model: Path | None):
     """The vectors to work on: --model's fine-tuned embeddings, else --vectors."""
-    from windowner.choices import DEFAULT_VECTORS
     from windowner.errors import UserError
-    from windowner.vectors.intrinsic import model_vectors
+    from windowner.evaluation.intrinsic import model_vectors
     from windowner.vectors.loading import load_vectors
 
     if vectors is not None and model is not None:
@@ -65,7 +67,7 @@ def evaluate(
     """Analogy accuracy (total and per section) and WordSim353 / SimLex-999 Spearman ρ."""
     with user_errors():
         from windowner.errors import UserError
-        from windowner.vectors.intrinsic import aligned, evaluate, format_report, model_vectors
+        from windowner.evaluation.intrinsic import aligned, evaluate, format_report, model_vectors
         from windowner.vectors.loading import load_vectors
 
         if max_vectors is not None and max_vectors < 1:
@@ -103,8 +105,8 @@ def neighbors(
 ) -> None:
     """The words nearest WORD by cosine similarity."""
     with user_errors():
-        from windowner.vectors.intrinsic import Space
-        from windowner.vectors.intrinsic import neighbors as nearest
+        from windowner.evaluation.intrinsic import Space
+        from windowner.evaluation.intrinsic import neighbors as nearest
 
         _check_top(top)
         found = nearest(Space.of(_load(vectors, model)), word, top)
@@ -123,8 +125,8 @@ def analogy(
 ) -> None:
     """a : b :: c : ? by 3CosAdd (argmax cos(w, b − a + c), the three words excluded)."""
     with user_errors():
-        from windowner.vectors.intrinsic import Space
-        from windowner.vectors.intrinsic import analogy as solve
+        from windowner.evaluation.intrinsic import Space
+        from windowner.evaluation.intrinsic import analogy as solve
 
         _check_top(top)
         _print(solve(Space.of(_load(vectors, model)), a, b, c, top), as_json)

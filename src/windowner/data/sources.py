@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from windowner.choices import quoted
 from windowner.data.conll import DOCSTART, Corpus, build_corpus, read_conll, resolve_scheme_option
 from windowner.errors import UserError
 
@@ -46,7 +47,7 @@ def parse_hub_spec(spec: str) -> HubSpec:
     body, at, split = body.partition("@")
     name, colon, config = body.partition(":")
     if not name or (colon and not config) or (at and not split):
-        raise UserError(f"expected hf:NAME[:CONFIG][@SPLIT], got '{spec}'")
+        raise UserError(f"expected hf:NAME[:CONFIG][@SPLIT], got {quoted(spec)}")
     return HubSpec(name, config or None, split or None)
 
 
@@ -54,12 +55,14 @@ def parse_columns(text: str) -> Columns:
     """--columns: '0,3' (CoNLL columns, 0-based) or 'words,labels' (dataset column names)."""
     parts = [part.strip() for part in text.split(",")]
     if len(parts) != 2 or not all(parts):
-        raise UserError(f"--columns expects TOKEN,TAG (like 0,3 or tokens,ner_tags), got '{text}'")
+        raise UserError(
+            f"--columns expects TOKEN,TAG (like 0,3 or tokens,ner_tags), got {quoted(text)}"
+        )
     numbers = [_int_or_none(part) for part in parts]
     if all(n is not None for n in numbers):
         return numbers[0], numbers[1]
     if any(n is not None for n in numbers):
-        raise UserError(f"--columns: give two numbers or two names, got '{text}'")
+        raise UserError(f"--columns: give two numbers or two names, got {quoted(text)}")
     return parts[0], parts[1]
 
 
@@ -205,7 +208,7 @@ def _load_local(path: Path, split: str | None):
                 split = split or "train"
                 if split not in loaded:
                     raise UserError(
-                        f"has no split '{split}'; its splits: {', '.join(loaded)}", path
+                        f"has no split {quoted(split)}; its splits: {', '.join(loaded)}", path
                     )
                 loaded = loaded[split]
             return loaded
@@ -245,7 +248,7 @@ def _corpus_from_dataset(
     for column in columns:
         if column not in dataset.column_names:
             raise UserError(
-                f"no column '{column}'; its columns: {', '.join(dataset.column_names)}", where
+                f"no column {quoted(column)}; its columns: {', '.join(dataset.column_names)}", where
             )
     names = _label_names(dataset.features[tag_column])
     table = dataset.with_format("arrow")[:]
@@ -268,7 +271,7 @@ def _corpus_from_dataset(
             continue
         tags = [_tag_name(tag, names, row, where) for tag in tags]
         if not all(isinstance(token, str) and token for token in tokens):
-            raise UserError(f"row {row}: '{token_column}' must hold non-empty strings", where)
+            raise UserError(f"row {row}: {quoted(token_column)} must hold non-empty strings", where)
         for tag in tags:
             first_row.setdefault(tag, row)
         raw.append((tuple(tokens), tags))

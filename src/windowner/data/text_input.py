@@ -120,13 +120,15 @@ def text_encoding(name: str) -> str:
     try:
         info = codecs.lookup(name)
     except LookupError:
-        raise UserError(f"unknown --encoding '{name}'") from None
+        raise UserError(f"unknown --encoding {quoted(name)}") from None
     if not getattr(info, "_is_text_encoding", True):
-        raise UserError(f"--encoding '{name}' is not a text encoding: it does not decode bytes")
+        raise UserError(
+            f"--encoding {quoted(name)} is not a text encoding: it does not decode bytes"
+        )
     try:
         "a\n".encode(info.name)
     except UnicodeError:
-        raise UserError(f"--encoding '{name}' cannot encode or decode any text") from None
+        raise UserError(f"--encoding {quoted(name)} cannot encode or decode any text") from None
     return info.name
 
 

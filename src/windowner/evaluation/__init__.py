@@ -1,4 +1,5 @@
-"""Scoring: the conlleval entity metric, evaluate(model, corpus), error analysis and its page.
+"""Scoring: the conlleval entity metric, evaluate(model, corpus), error analysis and its page,
+and the intrinsic evaluation of word vectors (analogies, word similarity).
 
-May import: data, tagging, atomic, errors, model_file.
+May import: data, vectors, features, tagging, atomic, choices, errors, model_file; numpy, gensim.
 """

@@ -1,4 +1,4 @@
 """What the network reads: the vocabulary, casing classes, windows of ids.
 
-May import: vectors, errors; numpy.
+May import: vectors, config, choices, errors; numpy.
 """

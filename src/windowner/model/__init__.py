@@ -1,4 +1,4 @@
 """The network and its numerics: activations, layers, dropout, losses, gradient checks.
 
-May import: numpy (nothing of windowner's outside model/).
+May import: choices; numpy (nothing else of windowner's outside model/).
 """

