@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 import windowner
-from tests.conftest import CONLL, run
+from tests.conftest import CONLL, ROOT, run
+from windowner.data.conll import read_conll
 from windowner.errors import UserError
+from windowner.evaluation.report import Report
 
 MERKEL = "Angela Merkel met Emmanuel Macron in Paris on Tuesday."
 
@@ -106,6 +108,31 @@ def test_evaluate_gives_the_scores_ner_eval_prints(tagger, model_path):
     assert json.loads(result.stdout) == scores.to_dict()
 
 
+def test_evaluate_with_errors_gives_ner_eval_s_whole_report(model_path):
+    report = windowner.evaluate(model_path, CONLL / "valid.txt", errors=True)
+    assert isinstance(report, Report)
+    assert report.scores.to_dict() == windowner.evaluate(model_path, CONLL / "valid.txt").to_dict()
+    (decoding,) = report.decodings
+    assert sum(decoding.errors.gold.values()) == report.scores.gold == 5942
+    result = run("ner-eval", model_path, CONLL / "valid.txt", "--errors")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == report.to_text()
+    both = windowner.evaluate(model_path, read_conll(CONLL / "valid.txt"), decode="both")
+    assert [d.name for d in both.decodings] == ["greedy", "viterbi"]
+    assert all(d.errors is None for d in both.decodings)
+
+
+def test_the_readme_s_error_analysis_example_runs_as_written(model_path, tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("## Python API") :].split("```python\n")[1].split("```")[0]
+    example = block[block.index("report = windowner.evaluate(") :]
+    example = example.replace('"runs/quick/model.npz"', repr(str(model_path)))
+    example = example.replace('"data/conll2003/test.txt"', repr(str(CONLL / "test.txt")))
+    monkeypatch.chdir(tmp_path)
+    exec(example, {"windowner": windowner})
+    assert (tmp_path / "errors.html").read_text().count("<title>my model</title>") == 1
+
+
 def test_train_from_a_config_or_a_config_file(small_run, tmp_path):
     config = small_run(out=str(tmp_path / "a"), **{"training.epochs": 1})
     result = windowner.train(config, log=lambda _: None)
@@ -128,6 +155,8 @@ def test_user_mistakes_are_user_errors(model_path, tmp_path):
         windowner.load(model_path, segmentation="words")
     with pytest.raises(UserError, match="no such file"):
         windowner.evaluate(model_path, tmp_path / "missing.txt")
+    with pytest.raises(UserError, match="unknown decoding 'beam'"):
+        windowner.evaluate(model_path, tmp_path / "missing.txt", decode="beam")
     with pytest.raises(UserError, match=r"missing\.toml: no such file"):
         windowner.train(tmp_path / "missing.toml")
 

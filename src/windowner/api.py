@@ -25,7 +25,8 @@ from windowner.data.conll import Corpus
 from windowner.data.sources import read_corpus
 from windowner.errors import UserError
 from windowner.evaluation.conlleval import Scores, TokenScores
-from windowner.evaluation.evaluate import evaluate as evaluate_corpus
+from windowner.evaluation.report import BOTH, Report, evaluate_report
+from windowner.evaluation.report import check_decode as check_report_decode
 from windowner.model_file import Model, load_model
 from windowner.tagging.options import TagOptions
 from windowner.tagging.results import TaggedText
@@ -132,17 +133,24 @@ def evaluate(
     model: str | Path | Model | Tagger,
     data: str | Path | Corpus,
     decode: str | None = None,
-) -> Scores | TokenScores:
+    errors: bool = False,
+) -> Scores | TokenScores | Report:
     """Score `model` on labelled `data` exactly as `ner-eval` does (conlleval's entity scores).
 
     `data` is anything `ner-eval` reads (a CoNLL file, `hf:NAME@SPLIT`, parquet/jsonl/arrow;
     a dataset's `test` split unless the spec names one) or an already read Corpus. An
     `--only-type` model gives TokenScores, every other model Scores.
+
+    With `errors=True` (`ner-eval --errors`) or `decode="both"` it returns the whole Report
+    instead: `report.scores`, each decoding's scores, predictions and error analysis in
+    `report.decodings`, and `to_text()`, `to_dict()`, `write_html()` and `write_predictions()`
+    for what `ner-eval` prints and writes.
     """
-    TagOptions(decode=decode)  # an unknown decoding is refused before anything is read
+    check_report_decode(decode)
     if isinstance(model, Tagger):
         model = model.model
     elif not isinstance(model, Model):
         model = load_model(model)
     corpus = data if isinstance(data, Corpus) else read_corpus(data, split="test")
-    return evaluate_corpus(model, corpus, decode)[0]
+    report = evaluate_report(model, corpus, decode, errors)
+    return report if errors or decode == BOTH else report.scores

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from windowner.choices import DECODERS, DELIMITERS, SCHEMES, listed
 from windowner.cli.common import make_app, user_errors
 
 app = make_app("Score a model on labelled CoNLL data (entity-level, as conlleval computes it).")
@@ -29,7 +30,7 @@ def main(
     decode: Annotated[
         Optional[str],
         typer.Option(
-            help="viterbi, greedy, or both (a report for each); default: the model's own."
+            help=f"{', '.join(DECODERS)}, or both (a report for each); default: the model's own."
         ),
     ] = None,
     output: Annotated[
@@ -40,12 +41,12 @@ def main(
         ),
     ] = None,
     out_scheme: Annotated[
-        str, typer.Option(help="Tag scheme of --output: iob2, iob1, iobes, bilou or io.")
+        str, typer.Option(help=f"Tag scheme of --output: {listed(SCHEMES)}.")
     ] = "iob2",
     columns: Annotated[
         Optional[str], typer.Option(help="TOKEN,TAG columns (numbers, or dataset names).")
     ] = None,
-    delimiter: Annotated[str, typer.Option(help="whitespace, or tab.")] = "whitespace",
+    delimiter: Annotated[str, typer.Option(help=f"{listed(DELIMITERS)}.")] = "whitespace",
     scheme: Annotated[str, typer.Option(help="Tag scheme of DATA, or auto.")] = "auto",
     errors: Annotated[
         bool,
@@ -62,36 +63,24 @@ def main(
 ) -> None:
     """Entity-level precision, recall and F1 (overall and per type) and token accuracy."""
     with user_errors():
-        from windowner.atomic import atomic_write, refuse_inputs
+        from windowner.atomic import refuse_inputs
         from windowner.data.sources import parse_columns, read_corpus
-        from windowner.data.tags import resolve_scheme
-        from windowner.errors import UserError
-        from windowner.evaluation.conlleval import TokenScores, format_report, format_token_report
-        from windowner.evaluation.errors import analyse, format_errors
-        from windowner.evaluation.evaluate import evaluate, write_predictions
-        from windowner.evaluation.html import evaluation_page
-        from windowner.model.decoding import DECODERS
+        from windowner.evaluation.report import (
+            check_decode,
+            check_errors,
+            check_out_scheme,
+            evaluate_report,
+        )
         from windowner.model_file import load_model
 
-        choices = (*DECODERS, "both")
-        if decode is not None and decode not in choices:
-            listed = ", ".join(choices)
-            raise UserError(f"--decode: unknown decoding '{decode}'; choose from {listed}")
-        if decode == "both" and output is not None:
-            raise UserError(
-                "--output writes one prediction per token: with --decode both, give --decode "
-                "greedy or --decode viterbi"
-            )
+        check_decode(decode, output=output is not None)
         inputs = {"model": model, "gold data": data}
         refuse_inputs(output, inputs)
         refuse_inputs(html, {**inputs, "--output file": output})
         loaded = load_model(model)
-        if (errors or html is not None) and loaded.only_type:
-            raise UserError("--errors and --html need a model of entities, not an --only-type one")
-        try:
-            out_scheme = resolve_scheme(out_scheme)
-        except ValueError as error:
-            raise UserError(f"--out-scheme: {error}") from None
+        if errors or html is not None:
+            check_errors(loaded)
+        out_scheme = check_out_scheme(out_scheme)
         corpus = read_corpus(
             data,
             split="test",
@@ -99,38 +88,15 @@ def main(
             delimiter=delimiter,
             scheme=scheme,
         )
-        decoders = DECODERS if decode == "both" else (decode,)
-        results = {name: evaluate(loaded, corpus, name) for name in decoders}
-        tokens = [s.tokens for s in corpus.sentences]
-        gold_tags = [s.tags for s in corpus.sentences]
-        analyses = {
-            name: analyse(tokens, gold_tags, predicted)
-            for name, (_, predicted) in results.items()
-            if errors or html is not None
-        }
+        report = evaluate_report(loaded, corpus, decode, errors)
         if html is not None:
-            name = decoders[-1]
-            title = f"windowner: {Path(model).name} on {data}" + (f" ({name})" if name else "")
-            page = evaluation_page(title, tokens, gold_tags, results[name][1], analyses[name])
-            with atomic_write(html, "w") as f:
-                f.write(page)
+            report.write_html(html, f"windowner: {Path(model).name} on {data}")
         if output is not None:
-            _, predicted = results[decoders[-1]]
-            write_predictions(output, corpus, predicted, out_scheme)
+            report.write_predictions(output, out_scheme)
         if as_json:
-            found = {name: scores.to_dict() for name, (scores, _) in results.items()}
-            if errors:
-                for name, analysis in analyses.items():
-                    found[name]["errors"] = analysis.to_dict()
-            print(json.dumps(found if decode == "both" else found[decode]))
-            return
-        for name, (scores, _) in results.items():
-            if decode == "both":
-                print(f"== {name} decoding")
-            report = format_token_report if isinstance(scores, TokenScores) else format_report
-            print(report(scores), end="")
-            if errors:
-                print("\n" + format_errors(analyses[name]), end="")
+            print(json.dumps(report.to_dict()))
+        else:
+            print(report.to_text(), end="")
 
 
 def run() -> None:
