@@ -66,7 +66,7 @@ def test_pipe_keeps_order_and_empty_inputs(tagger):
     scores = [e.score for r in results for e in r.entities]
     assert scores == pytest.approx([e.score for r in alone for e in r.entities], abs=1e-5)
     assert results[0].sentences == results[2].sentences == results[3].sentences == []
-    with pytest.raises(TypeError, match="iterable of texts"):
+    with pytest.raises(UserError, match="iterable of texts"):
         tagger.pipe(MERKEL)
 
 

@@ -20,6 +20,7 @@ from tests.conftest import BIN, run
 from windowner.data.text_input import TextReader
 from windowner.errors import UserError
 from windowner.model_file import load_model
+from windowner.tagging.options import TagOptions
 from windowner.tagging.stream import tag_file, tag_stream
 
 NEWS = (
@@ -113,13 +114,13 @@ def test_segmentation_flags_reach_the_tagger(model, tmp_path):
     source = tmp_path / "pretokenized.txt"
     source.write_text("Angela Merkel visited the U.S. . She left\nParis , France\n")
     out = tmp_path / "out.conll"
-    tag_file(model, str(source), out, output_format="conll", segmentation="whitespace")
+    tag_file(model, str(source), out, output_format="conll", options=TagOptions("whitespace"))
     sentences = [block.splitlines() for block in out.read_text().strip().split("\n\n")]
     assert [[line.split()[0] for line in s] for s in sentences] == [
         ["Angela", "Merkel", "visited", "the", "U.S.", ".", "She", "left"],
         ["Paris", ",", "France"],
     ]
-    tag_file(model, str(source), out, output_format="conll", segmentation="lines")
+    tag_file(model, str(source), out, output_format="conll", options=TagOptions("lines"))
     assert out.read_text().count("\n\n") == 2  # two lines, two sentences
     tag_file(model, str(source), out, output_format="conll")
     assert out.read_text().count("\n\n") == 3  # the splitter cuts after "U.S. ."
@@ -161,7 +162,7 @@ def test_output_is_written_batch_by_batch_as_input_is_read(model):
     def write(chunk: str) -> None:
         written.append((len(read), chunk.count("\n")))
 
-    result = tag_stream(model, texts(), write, batch_size=4)
+    result = tag_stream(model, texts(), write, options=TagOptions(batch_size=4))
     assert result.units == 15 and result.tokens > 60
     # (texts read so far, records in this write): nothing is held back until the end
     assert written == [(0, 0), (4, 4), (8, 4), (12, 4), (15, 3)]
@@ -179,9 +180,11 @@ def test_a_file_tagged_ahead_on_threads_gives_the_same_output(model, conll_dir, 
     source = tmp_path / "input.txt"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     ahead = tmp_path / "ahead.jsonl"
-    tag_file(model, str(source), ahead, unit=unit, batch_size=64)
+    tag_file(model, str(source), ahead, unit=unit, options=TagOptions(batch_size=64))
     serial: list[str] = []
-    tag_stream(model, TextReader(str(source), unit), serial.append, batch_size=64)
+    tag_stream(
+        model, TextReader(str(source), unit), serial.append, options=TagOptions(batch_size=64)
+    )
     assert ahead.read_text(encoding="utf-8") == "".join(serial)
 
 
@@ -193,7 +196,7 @@ def test_a_bad_line_after_batches_tagged_ahead_comes_after_their_output(model, t
         raise UserError("not valid UTF-8 text", "input.txt", 21)
 
     with pytest.raises(UserError):
-        tag_stream(model, texts(), written.append, batch_size=4, ahead=2)
+        tag_stream(model, texts(), written.append, options=TagOptions(batch_size=4), ahead=2)
     assert "".join(written).count("\n") == len(LINES) * 4  # every record read before the error
 
 
@@ -303,7 +306,7 @@ def test_dataset_jsonl_gets_the_same_entities_as_text_input(model, model_path, t
     rows = [{"text": text, "meta": {"n": i}} for i, text in enumerate(LINES)]
     source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     output = tmp_path / "tagged.jsonl"
-    result = tag_dataset(model_path, source, output, num_proc=1, with_tokens=True)
+    result = tag_dataset(model_path, source, output, TagOptions(with_tokens=True), num_proc=1)
     assert result.rows == len(LINES)
     tagged = records(output)
     assert [(r["text"], r["meta"]) for r in tagged] == [(r["text"], r["meta"]) for r in rows]

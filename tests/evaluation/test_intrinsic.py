@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import run
 from windowner.errors import UserError
+from windowner.evaluation import intrinsic
 from windowner.evaluation.intrinsic import (
     Space,
     analogy,
@@ -20,7 +21,6 @@ from windowner.evaluation.intrinsic import (
     read_analogies,
     spearman,
 )
-from windowner.vectors import intrinsic
 from windowner.vectors.loading import Vectors, load_vectors
 
 

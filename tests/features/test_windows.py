@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 
+from windowner.choices import LOOKUP_STEPS as EVERY_STEP
+from windowner.config import VectorsConfig
 from windowner.data.conll import read_conll
 from windowner.features.casing import CASING_CLASSES, PADDING_ID, casing_class
 from windowner.features.vocabulary import (
@@ -74,8 +76,9 @@ def test_vocabulary_looks_up_lowercased_and_adds_frequent_unknown_words():
     assert (E[3:5] == 1).all() and not (E[5] == 1).all()
 
 
-def test_vocabulary_keeps_its_old_constructor_and_digit_keys():
-    vocabulary = Vocabulary(["<unk>", "<s>", "</s>", "paris", "0000"], True)
+def test_vocabulary_defaults_to_the_config_s_lookup_and_keeps_digit_keys():
+    assert Vocabulary(["<unk>", "<s>", "</s>"], True).lookup == VectorsConfig().lookup
+    vocabulary = Vocabulary(["<unk>", "<s>", "</s>", "paris", "0000"], True, EVERY_STEP)
     assert vocabulary.lookup == ("exact", "lower", "digits")
     assert vocabulary.ids(["Paris", "1996", "<s>", "zorg"]).tolist() == [3, 4, BOS_ID, UNK_ID]
     assert vocabulary.key("F16") == "f00" and vocabulary.candidates("F16") == ["f16", "f00"]
@@ -83,7 +86,7 @@ def test_vocabulary_keeps_its_old_constructor_and_digit_keys():
 
 def test_lookup_order_exact_then_lowercase_then_digits_on_cased_vectors():
     words = ["<unk>", "<s>", "</s>", "Paris", "paris", "us", "f00"]
-    vocabulary = Vocabulary(words, lowercase=False)
+    vocabulary = Vocabulary(words, lowercase=False, lookup=EVERY_STEP)
     assert vocabulary.candidates("F16") == ["F16", "f16", "f00"]
     assert vocabulary.ids(["Paris", "PARIS", "paris", "US", "F16", "F-16"]).tolist() == [
         3,
@@ -119,7 +122,7 @@ def test_bad_lookup_chains_are_rejected(lookup):
 
 
 def test_coverage_counts_oov_by_type_and_by_token_and_by_step():
-    vocabulary = Vocabulary(["<unk>", "<s>", "</s>", "Paris", "paris", "0000"], False)
+    vocabulary = Vocabulary(["<unk>", "<s>", "</s>", "Paris", "paris", "0000"], False, EVERY_STEP)
     coverage = vocabulary.coverage(["Paris", "Paris", "PARIS", "1996", "zorg", "zorg", "blip"])
     assert (coverage.types, coverage.tokens) == (5, 7)
     assert (coverage.oov_types, coverage.oov_tokens) == (2, 3)
@@ -131,7 +134,8 @@ def test_coverage_counts_oov_by_type_and_by_token_and_by_step():
 def test_training_words_share_a_row_under_their_coarsest_key():
     vectors = Vectors("test", ["the"], np.ones((1, 3), np.float32))
     tokens = ["F16", "F15", "the", "X1", "<s>"]
-    vocabulary, _ = build_vocabulary(vectors, tokens, np.random.default_rng(0), min_count=2)
+    rng = np.random.default_rng(0)
+    vocabulary, _ = build_vocabulary(vectors, tokens, rng, min_count=2, lookup=EVERY_STEP)
     assert vocabulary.words == ["<unk>", "<s>", "</s>", "the", "f00"]
     assert vocabulary.ids(["F-16", "f99", "X1"]).tolist() == [UNK_ID, 4, UNK_ID]
 
@@ -140,11 +144,11 @@ def test_max_vectors_keeps_the_most_frequent_and_every_training_word():
     words = ["the", "of", "paris", "zorg", "f00", "blip"]
     vectors = Vectors("test", words, np.arange(18, dtype=np.float32).reshape(6, 3))
     vocabulary, E = build_vocabulary(
-        vectors, ["Zorg", "F16"], np.random.default_rng(0), max_vectors=2
+        vectors, ["Zorg", "F16"], np.random.default_rng(0), lookup=EVERY_STEP, max_vectors=2
     )
     assert vocabulary.words == ["<unk>", "<s>", "</s>", "the", "of", "zorg", "f00"]
     assert (E[5] == vectors.matrix[3]).all() and (E[6] == vectors.matrix[4]).all()
-    assert lookup_keys(["Zorg", "F16"], lowercase=True) == {"zorg", "f16", "f00"}
+    assert lookup_keys(["Zorg", "F16"], True, EVERY_STEP) == {"zorg", "f16", "f00"}
 
 
 def test_oov_of_conll_with_glove_by_lookup_chain(conll_dir):
@@ -154,7 +158,7 @@ def test_oov_of_conll_with_glove_by_lookup_chain(conll_dir):
     train = [t for s in read_conll(conll_dir / "train.txt").sentences for t in s.tokens]
     rng = np.random.default_rng(0)
     legacy, _ = build_vocabulary(glove, train, rng, lookup=LEGACY_LOOKUP)
-    chain, _ = build_vocabulary(glove, train, rng)
+    chain, _ = build_vocabulary(glove, train, rng, lookup=EVERY_STEP)
     assert len(legacy) == 400_477  # the README's figure for the default model
     assert legacy.coverage(train).oov_tokens == 2_120  # 1.04%
     coverage = chain.coverage(train)
