@@ -140,3 +140,47 @@ def test_a_run_that_fails_before_writing_anything_leaves_no_folder(small_run, tm
     assert "missing.txt: no such file" in one_error_line(result)
     assert not out.exists()
     assert not os.listdir(tmp_path)
+
+
+def test_a_config_that_is_the_run_s_own_config_toml_is_refused_before_anything_is_written(
+    small_run, tmp_path
+):
+    """--config DIR/config.toml with out = DIR would replace the hand-written file (comments
+    and all) by the resolved config: refused with one line, by any name (a hard link too)."""
+    config = small_run()
+    out = tmp_path / "mine"
+    out.mkdir()
+    hand_written = (
+        "# my settings, with reasons\n"
+        f'out = "{out}"\n'
+        "[data]\n"
+        f'train = "{config.data.train}"\n'
+        f'dev = "{config.data.dev}"\n'
+        "[vectors]\n"
+        f'spec = "{config.vectors.spec}"\n'
+        "[model]\n"
+        "hidden = 30  # small: the data is small\n"
+        "[training]\n"
+        "epochs = 1\n"
+    ).encode()
+    (out / "config.toml").write_bytes(hand_written)
+    os.link(out / "config.toml", tmp_path / "elsewhere.toml")
+    for given, extra in [
+        (out / "config.toml", []),
+        (out / "config.toml", ["--force"]),
+        (tmp_path / "elsewhere.toml", []),
+        (out / "config.toml", ["--seeds", "0,1", "--out", str(out.parent)]),
+    ]:
+        if extra[:1] == ["--seeds"]:
+            (out.parent / "seed-1").mkdir(exist_ok=True)
+            os.link(out / "config.toml", out.parent / "seed-1" / "config.toml")
+        result = run("ner-train", "--config", given, *extra)
+        line = one_error_line(result)
+        assert "is the config file of this command: refusing to write over it" in line
+        assert snapshot(out) == {"config.toml": hand_written}
+    assert not (out.parent / "seed-0").exists()
+
+    # Copied elsewhere, the same config trains into DIR (its config.toml then the resolved one).
+    (tmp_path / "copy.toml").write_bytes(hand_written)
+    (out / "config.toml").unlink()
+    assert run("ner-train", "--config", tmp_path / "copy.toml", "-q").returncode == 0

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from windowner.atomic import refuse_inputs
 from windowner.errors import UserError, writing
 
 MODEL_FILE = "model.npz"  # the best epoch on dev: what ner-eval and ner-tag are given
@@ -46,3 +47,9 @@ def locked(out: Path) -> Iterator[None]:
         raise
     finally:
         os.close(fd)
+
+
+def refuse_own_config(config_file: str | Path | None, out: str | Path) -> None:
+    """Refuse a config file that is the run's own OUT/config.toml (by any name, a hard link
+    included): the run would replace it, comments and all, with the resolved config."""
+    refuse_inputs(Path(out) / CONFIG_FILE, {"config file": config_file})
