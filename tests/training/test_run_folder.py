@@ -325,3 +325,37 @@ def test_a_swap_cut_short_by_sigkill_is_completed_by_the_next_ner_train(tmp_path
     )
     assert "the run is complete" in one_error_line(again)
     assert snapshot(out) == finished and not (out / ".next").exists()
+
+
+def test_resume_works_from_any_working_directory(tmp_path):
+    """A run started with relative paths records them absolute in its config.toml, so --resume
+    reads the same data from another folder."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "data").mkdir(parents=True)
+    elsewhere.mkdir()
+    for name in ("train.txt", "dev.txt", "vectors.txt"):
+        (project / "data" / name).write_bytes((ROOT / "examples" / name).read_bytes())
+    command = [
+        str(BIN / "ner-train"),
+        *("--train", "data/train.txt", "--dev", "data/dev.txt", "--vectors", "data/vectors.txt"),
+        *("--out", "run", "--epochs", "40", "--set", "training.patience=0"),
+    ]
+    process = subprocess.Popen(
+        command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    wait_for_epoch(process, 1)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert (
+        f'train = "{project / "data" / "train.txt"}"' in (project / "run/config.toml").read_text()
+    )
+
+    result = subprocess.run(
+        [str(BIN / "ner-train"), "--resume", str(project / "run"), "-q"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (project / "run" / "scores.json").exists() and not os.listdir(elsewhere)

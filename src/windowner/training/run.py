@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from windowner.atomic import write_text
 from windowner.config import Config, load_config
+from windowner.data.sources import HUB_PREFIX
 from windowner.data.tags import allowed_transitions
 from windowner.errors import UserError
 from windowner.features.vocabulary import SPECIALS
@@ -39,6 +41,7 @@ from windowner.training.run_folder import (
 from windowner.training.schedules import Schedule
 from windowner.training.sgd import SGD
 from windowner.training.targets import targets
+from windowner.vectors.loading import DEFAULT_VECTORS, GENSIM_PREFIX
 
 
 def train(
@@ -68,7 +71,7 @@ def train(
         discard_next(out)  # an unfinished run beside the folder's: --force replaces it
         state = TrainingState()
         with _left_only_if_resumable(run):
-            write_text(folder / CONFIG_FILE, config.to_toml())
+            write_text(folder / CONFIG_FILE, _anchored(config).to_toml())
             stopped_early = run_epochs(run, state, None, log, progress)
             result = finish(run, state, log, stopped_early)
         return _swapped_in(run, result)
@@ -110,6 +113,25 @@ def resume(
             stopped_early = run_epochs(run, state, order, log, progress)
             result = finish(run, state, log, stopped_early)
         return _swapped_in(run, result)
+
+
+def _anchored(config: Config) -> Config:
+    """`config` with each data or vectors file named by a relative path named by its absolute
+    one: what config.toml records, so that --resume (and --config) read the same files from any
+    working directory. Hub datasets, gensim: names and the packaged vectors stay as they are."""
+
+    def absolute(spec: str) -> str:
+        named = spec == DEFAULT_VECTORS or spec.startswith((HUB_PREFIX, GENSIM_PREFIX))
+        return spec if not spec or named or not os.path.exists(spec) else os.path.abspath(spec)
+
+    data = dataclasses.replace(
+        config.data,
+        train=absolute(config.data.train),
+        dev=absolute(config.data.dev),
+        test=absolute(config.data.test),
+    )
+    vectors = dataclasses.replace(config.vectors, spec=absolute(config.vectors.spec))
+    return dataclasses.replace(config, data=data, vectors=vectors)
 
 
 @contextlib.contextmanager
