@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import mounted_tmpfs
+from tests.conftest import mounted_tmpfs, run, small_run_args
 from windowner.atomic import atomic_write, link_or_copy, write_text
 from windowner.errors import UserError
 
@@ -128,3 +128,43 @@ def test_sigkill_at_any_moment_of_a_save_leaves_the_previous_model_whole(tmp_pat
     # next write of the same file removes it.
     write_text(target, "the next save")
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+def dead_pid() -> int:
+    """A process id no process can have: one above the kernel's largest."""
+    return int(open("/proc/sys/kernel/pid_max").read()) + 1
+
+
+def test_only_windowner_s_own_stale_names_are_cleaned_up(tmp_path):
+    """A user's `.NAME.123.tmp` looks like a stale temporary of writing NAME: it stays, byte for
+    byte; the names windowner's writers leave when killed (marked) go."""
+    pid = dead_pid()
+    users = {
+        f".out.txt.{pid}.tmp": b"my notes\n",
+        f".out.txt.{pid}.link.tmp": b"more notes\n",
+        f".model.npz.{pid}.link.tmp": b"\x00binary",
+    }
+    for name, content in users.items():
+        (tmp_path / name).write_bytes(content)
+    ours = [f".out.txt.windowner-new-{pid}.tmp", f".model.npz.windowner-link-{pid}.tmp"]
+    for name in ours:
+        (tmp_path / name).write_text("left by a killed writer")
+    write_text(tmp_path / "out.txt", "new")
+    write_text(tmp_path / "model-best.npz", "best")
+    link_or_copy(tmp_path / "model-best.npz", tmp_path / "model.npz")
+    assert {name: (tmp_path / name).read_bytes() for name in users} == users
+    assert not any((tmp_path / name).exists() for name in ours)
+
+
+def test_ner_train_leaves_a_user_s_look_alike_files_in_its_folder(small_run, tmp_path):
+    """The same, as a user meets it: a run into a folder holding such a file of theirs."""
+    config = small_run()
+    out = tmp_path / "run"
+    out.mkdir()
+    pid = dead_pid()
+    users = {f".metrics.jsonl.{pid}.tmp": b"keep\n", f".model.npz.{pid}.link.tmp": b"me too\n"}
+    for name, content in users.items():
+        (out / name).write_bytes(content)
+    result = run("ner-train", *small_run_args(config), "--out", out, "--epochs", "1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert {name: (out / name).read_bytes() for name in users} == users

@@ -124,6 +124,9 @@ def train(
         resolved = config
     else:
         resolved = load_config(config, overrides)
+        from windowner.training.run_folder import refuse_own_config
+
+        refuse_own_config(config, resolved.out)
     from windowner.training.run import train as run_training
 
     return run_training(resolved, force=force, log=log, progress=progress)

@@ -7,6 +7,10 @@ frees the unnamed file. Where O_TMPFILE is missing (other systems, some network 
 hidden `.NAME.XXXXXXXX.tmp` beside the target takes its place: deleted on any error, left only by
 a SIGKILL. Either way the target holds its old content or the complete new one.
 
+The names a writer gives its files for an instant (`.NAME.windowner-new-PID.tmp`) carry
+windowner's mark, and only names with that mark whose process is gone are ever cleaned up: a
+user's own `.NAME.123.tmp` is never touched.
+
 What the target is decides how it is written. A symbolic link is followed: its final target is
 replaced atomically, in that target's folder, and the link stays. A character device, a FIFO, a
 socket, or a name of one of this process's descriptors (`/dev/stdout`, `/dev/fd/1`) is written to
@@ -40,6 +44,8 @@ _WRITE_ERRORS = frozenset(
 # accepts no such write there; ENXIO: no device behind the node).
 _IN_PLACE_ERRORS = _WRITE_ERRORS | {errno.EINVAL, errno.ENXIO}
 
+# The mark in every temporary name windowner gives (see _temporary_name): what clean-up removes.
+_TEMPORARY_MARK = "windowner"
 # Symbolic links followed before giving up, as the kernel's own limit (MAXSYMLINKS) is.
 _MAX_LINKS = 40
 _DESCRIPTORS = re.compile(r"/proc/(?:self|\d+)/fd")
@@ -151,9 +157,10 @@ def write_text(path: str | Path, text: str) -> None:
 def link_or_copy(source: str | Path, target: str | Path) -> None:
     """Make `target` the same file as `source` (hard link, else copy), replacing it atomically."""
     source, target = Path(source), Path(target)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.link.tmp")
+    temporary = target.with_name(_temporary_name(target, "link"))
     temporary.unlink(missing_ok=True)
     with writing(target, "an output file"):
+        _remove_stale_names(target)
         try:
             os.link(source, temporary)
         except OSError as error:  # no hard links here (another file system, some mounts)
@@ -195,12 +202,20 @@ def _in_place(path: Path, named: Path, mode: str, encoding: str | None) -> Itera
         raise
 
 
+def _temporary_name(path: Path, kind: str) -> str:
+    """The hidden name a writer of `path` gives a file for an instant: `kind` says which
+    writer ("new": atomic_write, "link": link_or_copy), the pid which process."""
+    return f".{path.name}.{_TEMPORARY_MARK}-{kind}-{os.getpid()}.tmp"
+
+
 def _remove_stale_names(path: Path) -> None:
-    """Delete the `.NAME.PID.tmp` names that writers of `path` killed between linking their
-    file and renaming it over `path` left behind; a live writer's name is never touched."""
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid = stale.name[len(path.name) + 2 : -len(".tmp")].removesuffix(".link")
-        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+    """Delete the temporary names (see _temporary_name) that writers of `path` killed between
+    naming their file and renaming it over `path` left behind. Only names with windowner's mark
+    are candidates, and a live writer's name is never touched."""
+    made = re.compile(rf"\.{re.escape(path.name)}\.{_TEMPORARY_MARK}-(?:new|link)-(\d+)\.tmp")
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.{_TEMPORARY_MARK}-*.tmp"):
+        match = made.fullmatch(stale.name)
+        if match is None or int(match[1]) == os.getpid() or _alive(int(match[1])):
             continue
         stale.unlink(missing_ok=True)
 
@@ -240,7 +255,7 @@ def _unnamed_file(directory: Path) -> int | None:
 
 def _link_over(fd: int, path: Path) -> None:
     """Give the unnamed file `fd` the name `path`, replacing whatever was there atomically."""
-    temporary = f".{path.name}.{os.getpid()}.tmp"
+    temporary = _temporary_name(path, "new")
     directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
         # dst_dir_fd makes Python call linkat(AT_SYMLINK_FOLLOW), which names the open file;

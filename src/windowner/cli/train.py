@@ -79,6 +79,7 @@ def main(
         from windowner.training.multiseed import train_seeds
         from windowner.training.run import resume as resume_training
         from windowner.training.run import train as run_training
+        from windowner.training.run_folder import refuse_own_config
 
         log = (lambda _: None) if quiet else (lambda line: print(line, flush=True))
         flags = {
@@ -108,10 +109,15 @@ def main(
             resolved = load_config(config, overrides)
             if ensemble and seeds is None:
                 raise UserError("--ensemble joins the models of --seeds: give --seeds too")
-            if seeds is not None:
+            if seeds is None:
+                refuse_own_config(config, resolved.out)
+            else:
+                seed_list = _seed_list(seeds)
+                for seed in seed_list:
+                    refuse_own_config(config, Path(resolved.out) / f"seed-{seed}")
                 summary = train_seeds(
                     resolved,
-                    _seed_list(seeds),
+                    seed_list,
                     force=force,
                     log=log,
                     progress=not quiet,

@@ -70,7 +70,7 @@ def finish(
     try:
         from windowner.training.curves import plot_curves
 
-        plot_curves(state.history, out / CURVES_FILE, title=str(out))
+        plot_curves(state.history, out / CURVES_FILE, title=str(run.folder))
         curves = out / CURVES_FILE
     except ImportError:
         log("matplotlib is not installed: no training-curves.png")

@@ -48,12 +48,13 @@ LOSS_SHOWN_EVERY = 50  # batches between updates of the progress bar's running l
 
 
 class Interrupted(Exception):
-    """SIGINT or SIGTERM arrived; a checkpoint was saved in `out`."""
+    """SIGINT or SIGTERM arrived; a checkpoint was saved in `saved_in`, the run folder `out`
+    or its .next (see run_folder), and `ner-train --resume out` continues."""
 
-    def __init__(self, out: Path, signal_name: str):
+    def __init__(self, saved_in: Path, out: Path, signal_name: str):
         self.out = out
         super().__init__(
-            f"{signal_name}: checkpoint saved in {out}; continue with ner-train --resume {out}"
+            f"{signal_name}: checkpoint saved in {saved_in}; continue with ner-train --resume {out}"
         )
 
 
@@ -81,6 +82,13 @@ class Run:
     rng: np.random.Generator
     rare: np.ndarray | None = None  # (V,) bool: E's rows word dropout may hide (seen once)
     allowed: tuple[np.ndarray, np.ndarray] | None = None  # IOB2 masks: the sentence objective's
+    # The run folder the user named: `out` itself, or out's parent while the run trains in
+    # FOLDER/.next beside a previous run (run_folder.swap_in).
+    folder: Path | None = None
+
+    def __post_init__(self):
+        if self.folder is None:
+            self.folder = self.out
 
     @property
     def sentence_objective(self) -> bool:
@@ -129,7 +137,7 @@ def run_epochs(
             outcome = train_epoch(run, state, order, epoch, interrupted, progress)
             if outcome is Epoch.INTERRUPTED:  # mid-epoch: checkpoint where we are
                 checkpoint(run, state, order)
-                raise Interrupted(run.out, interrupted[0])
+                raise Interrupted(run.out, run.folder, interrupted[0])
             if outcome is Epoch.NON_FINITE:
                 order = _recover(run, state, snapshot, epoch, log)
                 continue
@@ -137,7 +145,7 @@ def run_epochs(
             stop = end_epoch(run, state, epoch, log)
             checkpoint(run, state, None)
             if interrupted:
-                raise Interrupted(run.out, interrupted[0])
+                raise Interrupted(run.out, run.folder, interrupted[0])
             if stop:
                 log(f"no better dev F1 for {config.training.patience} epochs: stopping")
                 return True
@@ -282,6 +290,8 @@ def _recover(run: Run, state: TrainingState, snapshot: dict, epoch: int, log) ->
     where = f"epoch {epoch}, step {state.step + 1}"
     if run.config.training.on_nonfinite != "halve" or state.lr_scale < 0.5**MAX_HALVINGS:
         kept_text = f"the last good model is {kept}" if kept else "no epoch had finished"
+        if run.out != run.folder:
+            kept_text += f"; {run.folder} still holds the previous run"
         raise UserError(
             f"training diverged at {where} (non-finite loss or gradient); {kept_text}; "
             "try a smaller training.lr or training.clip_norm"

@@ -3,13 +3,17 @@ folder. These are what ner-train calls, and the library's entry points."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import dataclasses
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from windowner.atomic import write_text
 from windowner.config import Config, load_config
+from windowner.data.sources import HUB_PREFIX
 from windowner.data.tags import allowed_transitions
 from windowner.errors import UserError
 from windowner.features.vocabulary import SPECIALS
@@ -24,14 +28,20 @@ from windowner.training.provenance import data_hashes
 from windowner.training.run_folder import (
     CHECKPOINT_FILE,
     CONFIG_FILE,
-    METRICS_FILE,
+    CURVES_FILE,
     MODEL_FILE,
+    NEXT_DIR,
     SCORES_FILE,
+    discard_next,
+    holds_run,
     locked,
+    swap_in,
+    swap_pending,
 )
 from windowner.training.schedules import Schedule
 from windowner.training.sgd import SGD
 from windowner.training.targets import targets
+from windowner.vectors.loading import DEFAULT_VECTORS, GENSIM_PREFIX
 
 
 def train(
@@ -41,49 +51,111 @@ def train(
     log: Callable[[str], None] = print,
     progress: bool = True,
 ) -> TrainResult:
-    """Train a window network as `config` says; write model, metrics and config to config.out."""
+    """Train a window network as `config` says; write model, metrics and config to config.out.
+
+    Into a folder that holds a run already, the new run trains in OUT/.next and replaces the
+    previous one only once it has finished (run_folder.swap_in).
+    """
     out = Path(config.out)
     if not config.data.train or not config.data.dev:
         raise UserError("training needs --train and --dev (or a config that names them)")
-    if (out / MODEL_FILE).exists() and not force:
+    staged = out / NEXT_DIR
+    if not force and ((out / MODEL_FILE).exists() or (staged / MODEL_FILE).exists()):
         raise UserError("already holds a model; use --force to replace it", out)
     with locked(out):
-        run = prepare(config, out, log)
-        for stale in (CHECKPOINT_FILE, METRICS_FILE, SCORES_FILE):
-            (out / stale).unlink(missing_ok=True)
-        write_text(out / CONFIG_FILE, config.to_toml())
+        if swap_pending(out):  # a finished run whose swap a SIGKILL cut short
+            swap_in(out)
+        folder = staged if holds_run(out) else out
+        run = prepare(config, folder, log)
+        run.folder = out
+        discard_next(out)  # an unfinished run beside the folder's: --force replaces it
         state = TrainingState()
-        stopped_early = run_epochs(run, state, None, log, progress)
-        return finish(run, state, log, stopped_early)
+        with _left_only_if_resumable(run):
+            write_text(folder / CONFIG_FILE, _anchored(config).to_toml())
+            stopped_early = run_epochs(run, state, None, log, progress)
+            result = finish(run, state, log, stopped_early)
+        return _swapped_in(run, result)
 
 
 def resume(
     out: str | Path, *, log: Callable[[str], None] = print, progress: bool = True
 ) -> TrainResult:
-    """Continue the run whose checkpoint and resolved config are in `out`."""
+    """Continue the run whose checkpoint and resolved config are in `out`, or in OUT/.next when
+    a run was training there beside a previous one."""
     out = Path(out)
-    if (out / SCORES_FILE).exists():  # finish() wrote it: the run ended, by its epochs or early
+    if swap_pending(out):
+        with locked(out):
+            swap_in(out)
+    staged = out / NEXT_DIR
+    folder = staged if (staged / CHECKPOINT_FILE).exists() else out
+    if (folder / SCORES_FILE).exists():  # finish() wrote it: the run ended, by its epochs or early
         raise UserError(
             f"the run is complete ({SCORES_FILE} holds its scores): nothing to resume, "
             "nothing changed",
             out,
         )
-    if not (out / CHECKPOINT_FILE).exists():
+    if not (folder / CHECKPOINT_FILE).exists():
         raise UserError(f"no {CHECKPOINT_FILE} to resume from", out)
     with locked(out):
-        config = load_config(out / CONFIG_FILE)
-        model, state, velocity, order = load_checkpoint(out / CHECKPOINT_FILE)
+        config = load_config(folder / CONFIG_FILE)
+        model, state, velocity, order = load_checkpoint(folder / CHECKPOINT_FILE)
         recorded = model.metadata.get("data_sha256", {})
         paths = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test}
         changed = [k for k, v in data_hashes(paths).items() if recorded.get(k) not in (None, v)]
         if changed:
             raise UserError(f"the {', '.join(changed)} data changed since the run started", out)
-        run = prepare(config, out, log, model)
+        run = prepare(config, folder, log, model)
+        run.folder = out
         run.optimizer.velocity = velocity
         run.rng.bit_generator.state = state.rng
         log(f"resuming after epoch {state.epoch}, batch {state.batch}")
-        stopped_early = run_epochs(run, state, order, log, progress)
-        return finish(run, state, log, stopped_early)
+        with _left_only_if_resumable(run):
+            stopped_early = run_epochs(run, state, order, log, progress)
+            result = finish(run, state, log, stopped_early)
+        return _swapped_in(run, result)
+
+
+def _anchored(config: Config) -> Config:
+    """`config` with each data or vectors file named by a relative path named by its absolute
+    one: what config.toml records, so that --resume (and --config) read the same files from any
+    working directory. Hub datasets, gensim: names and the packaged vectors stay as they are."""
+
+    def absolute(spec: str) -> str:
+        named = spec == DEFAULT_VECTORS or spec.startswith((HUB_PREFIX, GENSIM_PREFIX))
+        return spec if not spec or named or not os.path.exists(spec) else os.path.abspath(spec)
+
+    data = dataclasses.replace(
+        config.data,
+        train=absolute(config.data.train),
+        dev=absolute(config.data.dev),
+        test=absolute(config.data.test),
+    )
+    vectors = dataclasses.replace(config.vectors, spec=absolute(config.vectors.spec))
+    return dataclasses.replace(config, data=data, vectors=vectors)
+
+
+@contextlib.contextmanager
+def _left_only_if_resumable(run: Run) -> Iterator[None]:
+    """A run in .next that stops before its end keeps there what --resume needs (or a finished
+    run not yet swapped in); one that stops before its first checkpoint leaves nothing beside the
+    previous run."""
+    try:
+        yield
+    except BaseException:
+        if run.out != run.folder and not any(
+            (run.out / name).exists() for name in (CHECKPOINT_FILE, SCORES_FILE)
+        ):
+            discard_next(run.folder)
+        raise
+
+
+def _swapped_in(run: Run, result: TrainResult) -> TrainResult:
+    """The finished run in its folder: moved there from .next when it trained beside another."""
+    if run.out == run.folder:
+        return result
+    swap_in(run.folder)
+    curves = None if result.curves is None else run.folder / CURVES_FILE
+    return dataclasses.replace(result, out=run.folder, curves=curves)
 
 
 def prepare(config: Config, out: Path, log: Callable[[str], None], model: Model | None = None):
