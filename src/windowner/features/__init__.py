@@ -1,4 +1,4 @@
 """What the network reads: the vocabulary, casing classes, windows of ids.
 
-May import: vectors, errors; numpy.
+May import: data (the tokenizer, for lexicon phrases), vectors, errors; numpy.
 """
