@@ -1,4 +1,5 @@
-"""What the network reads: the vocabulary, casing classes, windows of ids.
+"""What the network reads: the vocabulary, casing classes, windows of ids, lexicon matches and
+word clusters.
 
-May import: vectors, config, choices, errors; numpy.
+May import: data (the tokenizer, for lexicon phrases), vectors, config, choices, errors; numpy.
 """
