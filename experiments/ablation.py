@@ -54,7 +54,13 @@ FULL = ["model.affix_dim=8"]  # every row starts from the full config
 
 
 def run_one(row: str, seed: int) -> dict:
-    out = RUNS / row / f"seed-{seed}"
+    return run_seed(RUNS, row, seed, FULL + ROWS[row][1], keep=row in KEEP_MODELS)
+
+
+def run_seed(runs: Path, row: str, seed: int, overrides: list[str], keep: bool = False) -> dict:
+    """One (row, seed) of a study: `ner-train` with the default config and `overrides` into
+    runs/ROW/seed-N, unless its scores.json is there already; -> its figures."""
+    out = runs / row / f"seed-{seed}"
     scores_file = out / "scores.json"
     if not scores_file.exists():
         command = [
@@ -68,7 +74,7 @@ def run_one(row: str, seed: int) -> dict:
             "--force",
             "--quiet",
         ]
-        for override in FULL + ROWS[row][1]:  # a later --set of a key wins
+        for override in overrides:  # a later --set of a key wins
             command += ["--set", override]
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         started = time.perf_counter()
@@ -78,7 +84,7 @@ def run_one(row: str, seed: int) -> dict:
             return {"row": row, "seed": seed, "error": done.stderr.strip().splitlines()[-1:]}
         (out / "seconds.txt").write_text(f"{time.perf_counter() - started:.1f}\n")
         for model_file in out.glob("*.npz"):
-            if not (row in KEEP_MODELS and model_file.name == "model.npz"):
+            if not (keep and model_file.name == "model.npz"):
                 model_file.unlink()
     scores = json.loads(scores_file.read_text())
     seconds = out / "seconds.txt"
@@ -103,7 +109,8 @@ def collect() -> list[dict]:
     return found
 
 
-def table(results: list[dict]) -> str:
+def table(results: list[dict], rows: dict = ROWS, base: str = "full") -> str:
+    """The study's table in Markdown: mean ± sd over seeds per row, Δ against row `base`."""
     def mean_sd(values: list[float]) -> str:
         if len(values) < 2:
             return f"{values[0]:.4f}" if values else "–"
@@ -113,9 +120,9 @@ def table(results: list[dict]) -> str:
         return [r[key] for r in results if r["row"] == row and "error" not in r]
 
     def delta(row: str, key: str) -> str:
-        if row == "full" or not scores(row, key) or not scores("full", key):
+        if row == base or not scores(row, key) or not scores(base, key):
             return ""
-        change = statistics.fmean(scores(row, key)) - statistics.fmean(scores("full", key))
+        change = statistics.fmean(scores(row, key)) - statistics.fmean(scores(base, key))
         return f" ({100 * change:+.2f})"
 
     lines = [
@@ -123,7 +130,7 @@ def table(results: list[dict]) -> str:
         "| minutes/run |",
         "|---|---|---|---|---|---|---|",
     ]
-    for row, (what, _) in ROWS.items():
+    for row, (what, _) in rows.items():
         mine = [r for r in results if r["row"] == row and "error" not in r]
         if not mine:
             continue
