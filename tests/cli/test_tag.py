@@ -20,6 +20,7 @@ from tests.conftest import BIN, run
 from windowner.data.text_input import TextReader
 from windowner.errors import UserError
 from windowner.model_file import load_model
+from windowner.tagging.options import TagOptions
 from windowner.tagging.stream import tag_file, tag_stream
 
 NEWS = (
@@ -297,13 +298,13 @@ def test_dataset_parquet_on_two_processes_keeps_order_and_columns(model_path, tm
 
 
 def test_dataset_jsonl_gets_the_same_entities_as_text_input(model, model_path, tmp_path):
-    from windowner.tagging.tables import tag_dataset
+    from windowner.tagging.engines.local import tag_dataset
 
     source = tmp_path / "news.jsonl"
     rows = [{"text": text, "meta": {"n": i}} for i, text in enumerate(LINES)]
     source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     output = tmp_path / "tagged.jsonl"
-    result = tag_dataset(model_path, source, output, num_proc=1, with_tokens=True)
+    result = tag_dataset(model_path, source, output, TagOptions(with_tokens=True), num_proc=1)
     assert result.rows == len(LINES)
     tagged = records(output)
     assert [(r["text"], r["meta"]) for r in tagged] == [(r["text"], r["meta"]) for r in rows]
@@ -355,6 +356,5 @@ def test_the_command_defaults_match_the_library():
     import inspect
 
     from windowner.cli.tag import main
-    from windowner.tagging.options import TagOptions
 
     assert inspect.signature(main).parameters["batch_size"].default == TagOptions().batch_size

@@ -1,5 +1,6 @@
-"""Tagging: predict, decode, text to entities, streams, tables, output formats.
+"""Tagging: predict, text to entities, streams, output formats, and engines/ for tables.
 
-May import: data, features, model, errors, atomic, model_file; numpy, tqdm, datasets, pyarrow
-(the last two in tables.py, when called: never at import).
+May import: data, features, model, choices, errors, atomic, model_file; numpy, tqdm, datasets,
+pyarrow, pyspark (the last three in engines/ only: datasets and pyarrow when called, never at
+import; pyspark in its spark_*.py modules).
 """
