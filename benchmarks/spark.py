@@ -27,7 +27,7 @@ from corpus import raw_text  # noqa: E402
 from machine import machine  # noqa: E402
 
 BIN = Path(sys.executable).parent
-# ner-tag --engine spark --progress's last line (windowner.spark.SparkRun.summary).
+# ner-tag --engine spark --progress's last line (tagging/engines/spark_stats.py, SparkRun.summary).
 SUMMARY = re.compile(
     r"in ([\d.]+) s .*started in ([\d.]+) s\); (\d+) Python worker.*one worker ([\d,]+) MB"
 )
@@ -125,7 +125,7 @@ def spark_startup() -> float:
     """Wall seconds for a fresh process to start a local[2] session, run a one-row job, stop."""
     code = (
         "import time; t = time.perf_counter()\n"
-        "from windowner.spark import spark_session\n"
+        "from windowner.tagging.engines.spark_session import spark_session\n"
         "s = spark_session('local[2]', {'spark.ui.enabled': 'false'})\n"
         "s.range(1).collect(); s.stop()\n"
         "print(time.perf_counter() - t)"

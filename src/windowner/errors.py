@@ -73,3 +73,10 @@ def writing(path: str | Path, expected: str) -> Iterator[None]:
         ) from None
     except OSError as error:
         raise UserError(f"cannot write: {error.strerror or error}", path) from None
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of a library's exception (at most 300 characters), or its type's name:
+    what a UserError quotes of a cause whose full text would be a page of Java or pyarrow."""
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:300]

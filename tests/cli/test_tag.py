@@ -300,7 +300,7 @@ def test_dataset_parquet_on_two_processes_keeps_order_and_columns(model_path, tm
 
 
 def test_dataset_jsonl_gets_the_same_entities_as_text_input(model, model_path, tmp_path):
-    from windowner.tagging.tables import tag_dataset
+    from windowner.tagging.engines.local import tag_dataset
 
     source = tmp_path / "news.jsonl"
     rows = [{"text": text, "meta": {"n": i}} for i, text in enumerate(LINES)]
@@ -358,6 +358,5 @@ def test_the_command_defaults_match_the_library():
     import inspect
 
     from windowner.cli.tag import main
-    from windowner.tagging.options import TagOptions
 
     assert inspect.signature(main).parameters["batch_size"].default == TagOptions().batch_size

@@ -4,8 +4,9 @@ import hashlib
 
 import pytest
 
+from windowner.data.files import file_sha256
 from windowner.errors import UserError
-from windowner.training.provenance import data_hashes, file_sha256, package_versions
+from windowner.training.provenance import data_hashes, package_versions
 
 
 def test_hashes_are_sha256_of_the_bytes_for_files_only(tmp_path, conll_dir):

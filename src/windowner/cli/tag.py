@@ -201,7 +201,7 @@ def main(
                     raise UserError(
                         "--master, --conf, --num-partitions and --shared-model need --engine spark"
                     )
-                from windowner.tagging.tables import tag_dataset
+                from windowner.tagging.engines.local import tag_dataset
 
                 result = tag_dataset(
                     model,
@@ -243,12 +243,13 @@ def check_choice_option(flag: str, value: str, choices: tuple[str, ...]) -> None
 
 def _tag_on_spark(model: Path, dataset: str, output: str, options, *, conf: list[str], **more):
     try:
-        from windowner import spark
+        from windowner.tagging.engines.spark_job import tag_spark_dataset
+        from windowner.tagging.engines.spark_session import parse_conf
     except ImportError as error:
-        raise UserError(str(error)) from None
-    return spark.tag_spark_dataset(
-        model, dataset, output, options, conf=spark.parse_conf(conf), **more
-    )
+        raise UserError(
+            f"--engine spark needs pyspark ({error}): pip install 'windowner[spark]'"
+        ) from None
+    return tag_spark_dataset(model, dataset, output, options, conf=parse_conf(conf), **more)
 
 
 def run() -> None:

@@ -20,14 +20,13 @@ from urllib.parse import urlparse
 
 from windowner.choices import quoted
 from windowner.data.conll import DOCSTART, Corpus, build_corpus, read_conll, resolve_scheme_option
-from windowner.errors import UserError
+from windowner.data.files import TABLE_KINDS
+from windowner.errors import UserError, first_line
 
 HUB_PREFIX = "hf:"
 DEFAULT_COLUMNS = ("tokens", "ner_tags")
 # Which split of a hub dataset (or of a save_to_disk DatasetDict) each data option reads.
 ROLE_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
-# File suffix -> the `datasets` builder that reads it.
-_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
 
 Columns = tuple[int, int] | tuple[str, str]
 
@@ -79,7 +78,7 @@ def is_dataset_source(spec: str | Path) -> bool:
     if text.startswith(HUB_PREFIX):
         return True
     path = Path(text)
-    return path.suffix.lower() in {*_BUILDERS, ".arrow"} or _is_saved_dataset(path)
+    return path.suffix.lower() in {*TABLE_KINDS, ".arrow"} or _is_saved_dataset(path)
 
 
 def _is_saved_dataset(path: Path) -> bool:
@@ -148,7 +147,7 @@ def _load_hub(hub: HubSpec, split: str, where: str):
         except (OSError, ValueError, ImportError, RuntimeError) as error:
             # RuntimeError: a hub dataset that only has a loading script, which datasets >= 4
             # no longer runs.
-            reason = _first_line(error)
+            reason = first_line(error)
             if isinstance(error, ConnectionError) or offline:
                 reason = (
                     "the Hugging Face hub is unreachable (no network?) and the dataset is not in "
@@ -214,14 +213,14 @@ def _load_local(path: Path, split: str | None):
             return loaded
         if path.suffix.lower() == ".arrow":
             return datasets.Dataset.from_file(str(path))
-        builder = _BUILDERS[path.suffix.lower()]
+        builder = TABLE_KINDS[path.suffix.lower()]
         with datasets_logs_silenced():
             return datasets.load_dataset(builder, data_files=str(path), split="train")
     except UserError:
         raise
     except (OSError, ValueError, datasets.exceptions.DatasetGenerationError) as error:
         cause = error.__cause__ or error  # "An error occurred while generating" says nothing
-        raise UserError(f"cannot read as a dataset: {_first_line(cause)}", path) from None
+        raise UserError(f"cannot read as a dataset: {first_line(cause)}", path) from None
 
 
 @contextlib.contextmanager
@@ -310,8 +309,3 @@ def _tag_name(tag: Any, names: list[str] | None, row: int, where: str) -> str:
             return names[tag]
         raise UserError(f"row {row}: tag id {tag} is not one of the {len(names)} labels", where)
     raise UserError(f"row {row}: a tag must be a string or a label id, got {tag!r}", where)
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:300]

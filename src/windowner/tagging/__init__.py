@@ -1,5 +1,7 @@
-"""Tagging: options, segmentation, predict, text to entities, records, streams, tables, formats.
+"""Tagging: options, segmentation, predict, text to entities, records, streams, output formats,
+and engines/ for tables (datasets on this machine, Apache Spark beyond it).
 
 May import: data, features, model, choices, errors, atomic, model_file; numpy, tqdm, datasets,
-pyarrow (the last two in tables.py, when called: never at import).
+pyarrow, pyspark (the last three in engines/ only: datasets and pyarrow when called, never at
+import; pyspark in its spark_*.py modules).
 """

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
 from pathlib import Path
 
-from windowner.errors import reading
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with reading(path, "a data file"), open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from windowner.data.files import file_sha256
 
 
 def data_hashes(paths: dict[str, str]) -> dict[str, str]:
     """{'train': sha256, ...} for the given files that exist (hub specs have no file)."""
-    return {name: file_sha256(p) for name, p in paths.items() if p and Path(p).is_file()}
+    return {
+        name: file_sha256(p, "a data file") for name, p in paths.items() if p and Path(p).is_file()
+    }
 
 
 def package_versions() -> dict[str, str]:

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from windowner.choices import DEFAULT_VECTORS
-from windowner.errors import UserError, reading
+from windowner.errors import UserError, first_line, reading
 
 GENSIM_PREFIX = "gensim:"
 # Text files at least this large are cached after their first parse (smaller ones parse fast).
@@ -140,7 +140,7 @@ def _gensim_data_path(name: str, spec: str) -> Path:
         path = gensim.downloader.load(name, return_path=True)
     except (OSError, ValueError) as error:
         raise UserError(
-            f"cannot get '{name}' from gensim-data ({_first_line(error)}); "
+            f"cannot get '{name}' from gensim-data ({first_line(error)}); "
             "gensim-data needs the network the first time",
             spec,
         ) from None
@@ -158,7 +158,7 @@ def _load_file(path: Path, spec: str, cache: bool | None, log, skip: bool) -> Ve
         return _read_file(path, spec, cache, log, skip)
     except (EOFError, lzma.LZMAError, zlib.error) as error:
         what = f"the {compression} data is truncated or corrupt" if compression else "cut short"
-        raise UserError(f"cannot read vectors: {what} ({_first_line(error)})", path) from None
+        raise UserError(f"cannot read vectors: {what} ({first_line(error)})", path) from None
 
 
 def _compression(path: Path) -> str | None:
@@ -309,7 +309,7 @@ def _sniff(path: Path) -> tuple[str, bool]:
                 return "binary", True
             return ("text" if numbers and line.endswith(b"\n") else "binary"), True
     except OSError as error:
-        raise UserError(f"cannot read vectors: {_first_line(error)}", path) from None
+        raise UserError(f"cannot read vectors: {first_line(error)}", path) from None
 
 
 def _parse_text(
@@ -457,7 +457,7 @@ def _gensim_word2vec(path: Path, *, binary: bool, header: bool, shown: Path | No
             warnings.simplefilter("ignore", RuntimeWarning)
             return KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=not header)
     except (ValueError, EOFError, UnicodeDecodeError, OSError) as error:
-        raise UserError(f"cannot read vectors: {_first_line(error)}", shown or path) from None
+        raise UserError(f"cannot read vectors: {first_line(error)}", shown or path) from None
 
 
 def _load_keyed_vectors(path: Path):
@@ -467,7 +467,7 @@ def _load_keyed_vectors(path: Path):
     try:
         loaded = KeyedVectors.load(str(path))
     except Exception as error:  # unpickling can fail in any way; it is the user's file
-        raise UserError(f"cannot read gensim vectors: {_first_line(error)}", path) from None
+        raise UserError(f"cannot read gensim vectors: {first_line(error)}", path) from None
     keyed = getattr(loaded, "wv", loaded)
     if not isinstance(keyed, KeyedVectors):
         raise UserError(f"holds a {type(loaded).__name__}, not gensim KeyedVectors", path)
@@ -476,8 +476,3 @@ def _load_keyed_vectors(path: Path):
 
 def _float32(matrix) -> np.ndarray:
     return np.ascontiguousarray(matrix, dtype=np.float32)
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:300]

@@ -2,9 +2,10 @@
 
 `Dataset.map(batched=True, num_proc=N)` splits the rows into N contiguous shards, tags each on
 its own process and concatenates the results in order; every input column is kept and an
-`entities` column (a list of {start, end, label, text, score} per row) is added. The model is
-loaded once in this process before the workers fork, so they share it instead of each reading
-it again. datasets, pyarrow and pandas are imported here only, never for plain-text tagging.
+`entities` column (a list of {start, end, label, text, score} per row) is added, typed as
+tables.added_fields declares for both engines. The model is loaded once in this process before
+the workers fork, so they share it instead of each reading it again. datasets, pyarrow and
+pandas are imported here only, when called, never for plain-text tagging.
 """
 
 from __future__ import annotations
@@ -14,21 +15,21 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from windowner.atomic import atomic_write
+from windowner.data.files import table_kind
 from windowner.data.sources import datasets_logs_silenced
-from windowner.errors import UserError
-from windowner.model_file import Model, load_model
+from windowner.errors import UserError, first_line
+from windowner.model_file import load_model
+from windowner.tagging.engines.tables import (
+    added_fields,
+    cached_model,
+    check_columns,
+    forget_model,
+)
 from windowner.tagging.options import TagOptions
 from windowner.tagging.records import added_columns, row_records
 from windowner.tagging.text import DEFAULTS, tag_batch
-
-# File suffix -> how datasets reads and writes it.
-KINDS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
-
-# Models already loaded in this process, by path; forked workers inherit them.
-_MODELS: dict[str, Model] = {}
 
 
 @dataclass(frozen=True)
@@ -59,28 +60,29 @@ def tag_dataset(
     """Add an `entities` column (and `tokens`, with `with_tokens`) to the rows of `source`."""
     started = time.perf_counter()
     source, output = Path(source), Path(output)
-    kind, out_kind = _kind(source, "--dataset"), _kind(output, "--output")
+    kind, out_kind = table_kind(source, "--dataset"), table_kind(output, "--output")
     if not source.is_file():
         raise UserError("no such file", source)
     if num_proc < 1:
         raise UserError(f"--num-proc must be at least 1, got {num_proc}")
     model_key = str(Path(model).resolve())
-    _MODELS[model_key] = load_model(model)
+    forget_model(model_key)  # the file may have changed since an earlier run of this process
+    cached_model(model_key, lambda: load_model(model))
 
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")  # never reach for the network
     import datasets
+    import pyarrow
 
     if not progress:
         datasets.disable_progress_bars()
     try:
         with tempfile.TemporaryDirectory(prefix="ner-tag-") as cache:
             table = _read(datasets, kind, source, cache)
-            _check_column(table, text_column, source, options.with_tokens)
-            entity, token = _feature_types()
+            types = {field.name: str(field.type) for field in table.data.schema}
+            check_columns(types, text_column, added_columns(options), str(source))
             features = table.features.copy()
-            features["entities"] = [entity]
-            if options.with_tokens:
-                features["tokens"] = [[token]]
+            added = pyarrow.schema(added_fields(options))
+            features.update(datasets.Features.from_arrow_schema(added))
             tagged = table.map(
                 TagRows(model_key, text_column, options),
                 batched=True,
@@ -97,35 +99,14 @@ def tag_dataset(
                     tagged.to_json(f, lines=True, orient="records", force_ascii=False)
             return DatasetRun(len(tagged), num_proc, time.perf_counter() - started)
     finally:
-        del _MODELS[model_key]  # the workers are gone: free the model
-
-
-def _feature_types() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The types of one entity and one token, as datasets features."""
-    from datasets import Value
-
-    entity = {
-        "start": Value("int64"),
-        "end": Value("int64"),
-        "label": Value("string"),
-        "text": Value("string"),
-        "score": Value("float64"),
-    }
-    token = {
-        "text": Value("string"),
-        "start": Value("int64"),
-        "end": Value("int64"),
-        "tag": Value("string"),
-        "score": Value("float64"),
-    }
-    return entity, token
+        forget_model(model_key)  # the workers are gone: free the model
 
 
 class TagRows:
     """The function Dataset.map calls: a batch of rows in, their `entities` (and `tokens`) out.
 
-    It holds only the model's path, so it pickles small; the model comes from _MODELS, filled
-    before the workers fork (or loaded once per worker where processes are spawned).
+    It holds only the model's path, so it pickles small; the model comes from the process's
+    cache, filled before the workers fork (or loaded once per worker where processes spawn).
     """
 
     def __init__(self, model_key: str, text_column: str, options: TagOptions):
@@ -134,19 +115,10 @@ class TagRows:
         self.options = options
 
     def __call__(self, rows: dict[str, list]) -> dict[str, list]:
-        model = _MODELS.get(self.model_key)
-        if model is None:
-            model = _MODELS[self.model_key] = load_model(self.model_key)
+        model, _ = cached_model(self.model_key, lambda: load_model(self.model_key))
         texts = [text or "" for text in rows[self.text_column]]
         rows = [row_records(t, self.options) for t in tag_batch(model, texts, self.options)]
         return {column: [row[column] for row in rows] for column in added_columns(self.options)}
-
-
-def _kind(path: Path, flag: str) -> str:
-    kind = KINDS.get(path.suffix.lower())
-    if kind is None:
-        raise UserError(f"{flag} must end in {', '.join(KINDS)}", path)
-    return kind
 
 
 def _read(datasets, kind: str, source: Path, cache: str):
@@ -157,21 +129,4 @@ def _read(datasets, kind: str, source: Path, cache: str):
             return read(str(source), cache_dir=cache)
     except Exception as error:  # pyarrow and datasets raise many types for a bad file
         cause = error.__cause__ or error
-        raise UserError(f"cannot read as {kind}: {cause}", source) from None
-
-
-def _check_column(table, text_column: str, source: Path, with_tokens: bool) -> None:
-    from datasets import Value
-
-    columns = table.column_names
-    if text_column not in columns:
-        raise UserError(
-            f"no column '{text_column}' (use --text-column); columns: {', '.join(columns)}",
-            source,
-        )
-    feature = table.features[text_column]
-    if not (isinstance(feature, Value) and feature.dtype in ("string", "large_string")):
-        raise UserError(f"column '{text_column}' holds {feature}, not text", source)
-    for added in ("entities", "tokens") if with_tokens else ("entities",):
-        if added in columns:
-            raise UserError(f"already has a column '{added}', which tagging would add", source)
+        raise UserError(f"cannot read as {kind}: {first_line(cause)}", source) from None
