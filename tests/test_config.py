@@ -214,3 +214,23 @@ def test_no_config_file_means_the_default_runs_settings():
     }
     assert load_config(None, paths) == named
     assert dataclasses.replace(named, out=Config().out, data=Config().data) == Config()
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    [
+        'vectors.lookup=["\\r"]',
+        'vectors.lookup=["exact", "a\\nb"]',
+        'model.activation="tan\\u2028h"',
+        'training.schedule="\\u001b[31mred"',
+        'data.scheme="io\\u0085b"',
+        "unknown\u000bkey=1",
+    ],
+)
+def test_a_value_holding_control_characters_is_still_one_error_line(assignment):
+    """The value is quoted (its control characters escaped), whoever writes the message."""
+    result = CliRunner().invoke(app, ["--train", "t.txt", "--dev", "d.txt", "--set", assignment])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert lines[0].isprintable(), lines[0]
