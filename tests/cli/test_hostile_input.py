@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
 
-from tests.conftest import run
+from tests.cli.test_bad_input import assert_one_error_line
+from tests.conftest import BIN, run
 
 HOSTILE_TEXTS = {
     # Each took the tokenizer ~1.5 s per 20,000-character piece (80 s and 75 s in all).
@@ -25,3 +27,64 @@ def test_ner_tag_tags_long_whitespace_runs_in_linear_time(tiny_model_file, tmp_p
     assert time.perf_counter() - started < 20
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1  # one unit, no entities
+
+
+def run_with_closed(stream: str, command: str, *args) -> subprocess.CompletedProcess:
+    """Run a command with its standard input or output closed (`<&-`, `>&-`), as a shell can."""
+    script = '"$0" "$@" ' + {"stdin": "<&-", "stdout": ">&-"}[stream]
+    argv = ["sh", "-c", script, str(BIN / command), *map(str, args)]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def small_files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("streams")
+    (root / "text.txt").write_text("Peter lives in Paris .\n")
+    (root / "dev.txt").write_text("Peter B-PER\nlives O\nin O\nParis B-LOC\n. O\n")
+    (root / "vectors.txt").write_text("paris 0.1 0.2\npeter 0.3 0.4\nlives 0.5 0.1\n")
+    return root
+
+
+CLOSED_STREAM_CASES = {
+    "ner-tag from closed stdin": lambda m, r: ("stdin", "ner-tag", m, "-"),
+    "ner-tag to closed stdout": lambda m, r: ("stdout", "ner-tag", m, r / "text.txt"),
+    "ner-eval to closed stdout": lambda m, r: ("stdout", "ner-eval", m, r / "dev.txt"),
+    "ner-train to closed stdout": lambda m, r: (
+        *("stdout", "ner-train", "--train", r / "dev.txt", "--dev", r / "dev.txt"),
+        *("--vectors", r / "vectors.txt", "--out", r / "out", "--epochs", "1"),
+    ),
+    "ner-vectors to closed stdout": lambda m, r: (
+        *("stdout", "ner-vectors", "neighbors", "paris", "--vectors", r / "vectors.txt"),
+    ),
+    "ner-gradcheck to closed stdout": lambda m, r: (
+        *("stdout", "ner-gradcheck", "--activation", "relu", "--head", "softmax"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CLOSED_STREAM_CASES)
+def test_a_closed_standard_stream_is_one_error_line(tiny_model_file, small_files, name):
+    stream, *command = CLOSED_STREAM_CASES[name](tiny_model_file, small_files)
+    result = run_with_closed(stream, *command)
+    description = {"stdin": "standard input", "stdout": "standard output"}[stream]
+    assert_one_error_line(result, f"{description} is closed")
+    assert not (small_files / "out").exists()  # ner-train left no half-written model
+
+
+def test_output_to_a_file_needs_no_standard_output(tiny_model_file, small_files, tmp_path):
+    result = run_with_closed(
+        "stdout", "ner-tag", tiny_model_file, small_files / "text.txt", "-o", tmp_path / "o.txt"
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "o.txt").read_text().startswith('{"text": "Peter lives in Paris ."')
+
+
+def test_a_reader_that_goes_away_ends_ner_tag_quietly_with_exit_0(tiny_model_file, tmp_path):
+    source = tmp_path / "many.txt"
+    source.write_text("Peter lives in Paris .\n" * 20_000)  # far more than a pipe holds
+    command = [str(BIN / "ner-tag"), str(tiny_model_file), str(source)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout.readline().startswith(b"{")
+        process.stdout.close()  # as `| head -1` does
+        assert process.wait(timeout=300) == 0
+        assert process.stderr.read() == b""
