@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -88,3 +89,44 @@ def test_a_reader_that_goes_away_ends_ner_tag_quietly_with_exit_0(tiny_model_fil
         process.stdout.close()  # as `| head -1` does
         assert process.wait(timeout=300) == 0
         assert process.stderr.read() == b""
+
+
+BOM = b"\xef\xbb\xbf"
+BOM_VECTORS = {
+    "GloVe text": b"the 0.1 0.2\nof 0.3 0.4\nand 0.2 0.2\n",
+    "word2vec text": b"3 2\nthe 0.1 0.2\nof 0.3 0.4\nand 0.2 0.2\n",
+}
+
+
+@pytest.mark.parametrize("kind", BOM_VECTORS)
+def test_a_byte_order_mark_is_not_part_of_the_first_word(tmp_path, kind):
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(BOM + BOM_VECTORS[kind])
+    result = run("ner-vectors", "neighbors", "the", "--vectors", path, "--json")
+    assert result.returncode == 0, result.stderr  # "the" was "\ufeffthe", or a bad header
+    assert [found["word"] for found in json.loads(result.stdout)] == ["of", "and"]
+
+
+def _not_json(constant: str):
+    raise AssertionError(f"{constant} is not JSON")
+
+
+def test_vectors_eval_json_is_strict_json_with_null_for_no_score(tmp_path):
+    path = tmp_path / "vectors.txt"
+    path.write_text("the 0.1 0.2\nof 0.3 0.4\n")  # no word pair of WordSim353 or SimLex-999
+    result = run("ner-vectors", "eval", "--vectors", path, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout, parse_constant=_not_json)
+    assert report["wordsim353"]["spearman"] is None
+    assert report["wordsim353"]["pairs"] == 0
+
+
+@pytest.mark.parametrize("flag", [["--seed", "3"], ["--set", "training.seed=3"]])
+def test_seeds_with_a_seed_is_refused(small_files, flag):
+    result = run(
+        *("ner-train", "--train", small_files / "dev.txt", "--dev", small_files / "dev.txt"),
+        *("--vectors", small_files / "vectors.txt", "--out", small_files / "seeds"),
+        *("--seeds", "0,1", *flag),
+    )
+    assert_one_error_line(result, "--seeds", flag[0])
+    assert not (small_files / "seeds").exists()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from windowner.cli.common import make_app, user_errors
+from windowner.cli.common import json_text, make_app, user_errors
 
 app = make_app("Check every backward pass against centred numerical differences in float64.")
 
@@ -54,7 +53,7 @@ def main(
             for r in results:
                 record = {"activation": r.activation, "head": r.head, "variant": r.variant}
                 record.update(r.hyperparameters, max_rel_error=r.errors, passed=r.passed)
-                print(json.dumps(record))
+                print(json_text(record))
         else:
             print(_row("activation", "head", "variant", [*COLUMNS, "f", "max"]))
             for r in results:

@@ -107,6 +107,9 @@ def main(
             resolved = load_config(config, overrides)
             if ensemble and seeds is None:
                 raise UserError("--ensemble joins the models of --seeds: give --seeds too")
+            if seeds is not None and "training.seed" in overrides:
+                how = "--seed" if seed is not None else "--set training.seed"
+                raise UserError(f"--seeds sets the seed of each model: give {how} or --seeds")
             if seeds is not None:
                 summary = train_seeds(
                     resolved,
