@@ -130,3 +130,41 @@ def test_seeds_with_a_seed_is_refused(small_files, flag):
     )
     assert_one_error_line(result, "--seeds", flag[0])
     assert not (small_files / "seeds").exists()
+
+
+UNREADABLE_PATH_CASES = {
+    "ner-tag: model": lambda p, r: ["ner-tag", p, r / "text.txt"],
+    "ner-eval: model": lambda p, r: ["ner-eval", p, r / "dev.txt"],
+    "ner-train: config": lambda p, r: ["ner-train", "--config", p, "--train", r / "dev.txt"],
+    "ner-train: resume": lambda p, r: ["ner-train", "--resume", p],
+    "ner-vectors: model": lambda p, r: ["ner-vectors", "eval", "--model", p],
+    "ner-vectors: analogies": lambda p, r: [
+        *("ner-vectors", "eval", "--vectors", r / "vectors.txt", "--analogies", p),
+    ],
+}
+
+
+@pytest.mark.parametrize("kind", ["folder", "missing"])
+@pytest.mark.parametrize("name", UNREADABLE_PATH_CASES)
+def test_an_unreadable_model_or_config_path_is_one_error_line(small_files, tmp_path, name, kind):
+    """Not typer's usage box (a Path option checking existence): the core's own check, which
+    names the path."""
+    path = tmp_path / ("folder" if kind == "folder" else "absent")
+    if kind == "folder":
+        path.mkdir()
+    result = run(*UNREADABLE_PATH_CASES[name](path, small_files))
+    assert_one_error_line(result, path.name)
+
+
+def test_ner_gradcheck_prints_each_row_as_it_is_checked():
+    command = [str(BIN / "ner-gradcheck"), "--activation", "relu", "--json"]
+    arrivals = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        for line in process.stdout:
+            arrivals.append((time.perf_counter(), json.loads(line)))
+        assert process.wait(timeout=300) == 0
+    assert [record["variant"] for _, record in arrivals] == [
+        *("plain", "dropout+l2", "plain", "dropout+l2", "sentence"),
+    ]
+    # Five cases of ~0.7 s each: printed at the end, all would arrive together.
+    assert arrivals[-1][0] - arrivals[0][0] > 0.5
