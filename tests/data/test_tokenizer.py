@@ -331,3 +331,18 @@ def test_running_text_rebuilt_from_conll_splits_back_into_its_tokens(first_200):
         [t.text for sentence in sentences(detokenize(gold)) for t in sentence] for gold in first_200
     ]
     assert agreement(rebuilt, first_200) >= 0.98
+
+
+@pytest.mark.parametrize("blank", [" ", "\n", "\u200b", " \n"])
+def test_long_whitespace_runs_take_linear_time(blank):
+    """A run the tokenizer once tried afresh from each of its characters (quadratic: hours for
+    these) is one match now, at the end of the text or before a word."""
+    import time
+
+    run = blank * 500_000
+    started = time.perf_counter()
+    assert tokenize(run) == []
+    assert sentences(run) == []
+    assert [t.text for t in tokenize(f"a{run}b{run}")] == ["a", "b"]
+    assert [[t.text for t in s] for s in sentences(f"End.{run}Next")] == [["End", "."], ["Next"]]
+    assert time.perf_counter() - started < 5

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -34,11 +36,18 @@ def user_errors() -> Iterator[None]:
 
     Standard output is flushed before leaving, so that a write to it that fails (`> /dev/full`)
     is one line too. Every file a command writes goes through atomic_write, which names it; an
-    OSError of writing with no file name is therefore standard output's.
+    OSError of writing with no file name is therefore standard output's. A reader that goes
+    away (`| head -1`) ends the command quietly with exit 0, as Unix tools do; a standard
+    stream closed by the caller (`<&-`, `>&-`) is an error when the command uses it (see
+    _guard_standard_streams).
     """
+    closed = _guard_standard_streams()
     try:
         yield
         sys.stdout.flush()
+    except BrokenPipeError:  # before OSError, of which it is a subclass
+        _discard_stdout()
+        raise typer.Exit(0) from None
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(EXIT_USER_ERROR) from None
@@ -48,10 +57,50 @@ def user_errors() -> Iterator[None]:
         print(f"error: standard output: cannot write: {error.strerror}", file=sys.stderr)
         _discard_stdout()
         raise typer.Exit(EXIT_USER_ERROR) from None
-    except BrokenPipeError:
-        # The reader went away (`ner-tag ... | head`): stop quietly, as Unix tools do.
-        sys.stderr.close()
-        raise typer.Exit(0) from None
+    finally:
+        for name in closed:  # back to None, so that Python's own flush at exit skips them
+            setattr(sys, name, None)
+
+
+class _ClosedStream:
+    """Stands in for a standard stream the caller closed, which Python leaves as None: any use
+    of it (`sys.stdin.buffer`, `print`) raises one UserError instead of an AttributeError.
+    Flushing is allowed, since nothing can have been written."""
+
+    def __init__(self, description: str):
+        self._description = description
+
+    def flush(self) -> None:
+        pass
+
+    def __getattr__(self, name: str):
+        raise UserError(f"{self._description} is closed")
+
+
+def _guard_standard_streams() -> list[str]:
+    """Make closed standard streams safe; return the names of those replaced by _ClosedStream.
+
+    Each closed descriptor 0, 1 or 2 is first held open on /dev/null, so that no file the
+    command opens can get that number and receive what is meant for the stream. A closed
+    stdin or stdout becomes a _ClosedStream (an error when used); a closed stderr, which has
+    nowhere to report to, writes to /dev/null (the exit code still tells).
+    """
+    for fd, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        try:
+            os.fstat(fd)
+        except OSError:
+            held = os.open(os.devnull, mode)
+            if held != fd:
+                os.dup2(held, fd)
+                os.close(held)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (open until exit, as stderr is)
+    closed = []
+    for name, description in (("stdin", "standard input"), ("stdout", "standard output")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, _ClosedStream(description))
+            closed.append(name)
+    return closed
 
 
 def _discard_stdout() -> None:
@@ -60,6 +109,23 @@ def _discard_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
+
+
+def json_text(value) -> str:
+    """`value` as strict JSON, which every reader accepts: a NaN or infinite float (a score with
+    nothing to score, as Spearman ρ over no pairs) becomes null, where `json.dumps` would write
+    `NaN`, which is not JSON."""
+    return json.dumps(_finite(value), allow_nan=False)
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 _BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")

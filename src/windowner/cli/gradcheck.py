@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
 from windowner.choices import DEFAULT_BETA, DEFAULT_LEAK, quoted
-from windowner.cli.common import make_app, user_errors
+from windowner.cli.common import json_text, make_app, user_errors
 
 app = make_app("Check every backward pass against centred numerical differences in float64.")
 
@@ -38,30 +37,36 @@ def main(
     with user_errors():
         from windowner.errors import UserError
         from windowner.model.activations import ACTIVATIONS
-        from windowner.model.gradcheck import TOLERANCE, check_all
+        from windowner.model.gradcheck import TOLERANCE, each_check
         from windowner.model.network import HEADS
 
-        try:
-            results = check_all(
-                _choose(activation, ACTIVATIONS, "activation"),
-                _choose(head, HEADS, "head"),
-                seed,
-                leak=leak,
-                beta=beta,
-            )
-        except ValueError as error:
-            raise UserError(str(error)) from None
-        if as_json:
-            for r in results:
+        checks = each_check(
+            _choose(activation, ACTIVATIONS, "activation"),
+            _choose(head, HEADS, "head"),
+            seed,
+            leak=leak,
+            beta=beta,
+        )
+        results = []
+        while True:  # each row printed as soon as its case is checked (all take ~20 s)
+            try:
+                r = next(checks, None)
+            except ValueError as error:
+                raise UserError(str(error)) from None
+            if r is None:
+                break
+            if as_json:
                 record = {"activation": r.activation, "head": r.head, "variant": r.variant}
                 record.update(r.hyperparameters, max_rel_error=r.errors, passed=r.passed)
-                print(json.dumps(record))
-        else:
-            print(_row("activation", "head", "variant", [*COLUMNS, "f", "max"]))
-            for r in results:
+                print(json_text(record), flush=True)
+            else:
+                if not results:
+                    print(_row("activation", "head", "variant", [*COLUMNS, "f", "max"]))
                 errors = {**r.errors, "f": r.errors["activation"]}
                 cells = [_cell(errors.get(column)) for column in (*COLUMNS, "f")]
-                print(_row(r.activation, r.head, r.variant, [*cells, _cell(r.largest)]))
+                print(_row(r.activation, r.head, r.variant, [*cells, _cell(r.largest)]), flush=True)
+            results.append(r)
+        if not as_json:
             worst = max(r.largest for r in results)
             verdict = "all below" if worst < TOLERANCE else "FAILED: above"
             print(f"largest relative error {worst:.1e}: {verdict} {TOLERANCE:g}")

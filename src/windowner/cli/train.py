@@ -109,12 +109,15 @@ def main(
             resolved = load_config(config, overrides)
             if ensemble and seeds is None:
                 raise UserError("--ensemble joins the models of --seeds: give --seeds too")
+            if seeds is not None and "training.seed" in overrides:
+                how = "--seed" if seed is not None else "--set training.seed"
+                raise UserError(f"--seeds sets the seed of each model: give {how} or --seeds")
             if seeds is None:
                 refuse_own_config(config, resolved.out)
             else:
                 seed_list = _seed_list(seeds)
-                for seed in seed_list:
-                    refuse_own_config(config, Path(resolved.out) / f"seed-{seed}")
+                for each in seed_list:
+                    refuse_own_config(config, Path(resolved.out) / f"seed-{each}")
                 summary = train_seeds(
                     resolved,
                     seed_list,

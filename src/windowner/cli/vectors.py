@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from windowner.choices import DEFAULT_VECTORS
-from windowner.cli.common import make_app, user_errors
+from windowner.cli.common import json_text, make_app, user_errors
 
 app = make_app("Evaluate and explore word vectors: analogies, word similarity, nearest neighbours.")
 
@@ -90,7 +89,7 @@ def evaluate(
                 out = {"pretrained": reports[0].to_dict(), "fine_tuned": reports[1].to_dict()}
             else:
                 out = reports[0].to_dict()
-            print(json.dumps(out))
+            print(json_text(out))
         else:
             print(format_report(reports, labels), end="")
 
@@ -142,7 +141,7 @@ def _check_top(top: int) -> None:
 
 def _print(found: list[tuple[str, float]], as_json: bool) -> None:
     if as_json:
-        print(json.dumps([{"word": w, "cosine": round(s, 6)} for w, s in found]))
+        print(json_text([{"word": w, "cosine": round(s, 6)} for w, s in found]))
     else:
         for word, cosine in found:
             print(f"{cosine:.4f}  {word}")

@@ -24,7 +24,7 @@ import math
 import tempfile
 import warnings
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,7 @@ _COMPRESSED = {".gz", ".bz2", ".xz", ".zst"}
 _SUPPORTED_COMPRESSION = {".gz", ".bz2", ".xz"}
 _UNSUPPORTED_COMPRESSION = {".zst", ".zstd", ".lz4", ".lzma", ".z", ".br", ".7z", ".zip"}
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_UTF8_BOM = b"\xef\xbb\xbf"
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -293,7 +294,7 @@ def _sniff(path: Path) -> tuple[str, bool]:
 
     try:
         with utils.open(str(path), "rb") as f:
-            fields = f.readline(1 << 16).split()
+            fields = f.readline(1 << 16).removeprefix(_UTF8_BOM).split()
             header = len(fields) == 2 and all(field.isdigit() for field in fields)
             if not header:
                 return "text", False
@@ -344,7 +345,7 @@ def _validated_copy(source: Path, target: Path, header: bool, skip: bool) -> lis
     skipped: list[tuple[int, str]] = []
     first_seen: dict[str, int] = {}
     with reading(source, "a vectors file"), utils.open(str(source), "rb") as f:
-        lines = enumerate(f, start=1)
+        lines = enumerate(_without_bom(f), start=1)
         claimed, dim = (int(x) for x in next(lines)[1].split()) if header else (None, 0)
         ahead = list(itertools.islice(((n, line.rstrip()) for n, line in lines), 1000))
         dim = dim or _common_width(ahead) - 1
@@ -384,6 +385,15 @@ def _validated_copy(source: Path, target: Path, header: bool, skip: bool) -> lis
     if skipped and len(skipped) == count:
         raise UserError(f"cannot read vectors: no good lines ({count:,} bad ones)", source)
     return skipped
+
+
+def _without_bom(lines: Iterator[bytes]) -> Iterator[bytes]:
+    """`lines` with a UTF-8 byte-order mark dropped from the first, which would otherwise be
+    part of the first word ("\\ufeffthe") or hide a word2vec header."""
+    for first in lines:
+        yield first.removeprefix(_UTF8_BOM)
+        break
+    yield from lines
 
 
 def _common_width(lines: list[tuple[int, bytes]]) -> int:
