@@ -35,8 +35,10 @@ def user_errors() -> Iterator[None]:
     """Print a UserError as `error: FILE:LINE: message` on stderr and exit 2, no traceback.
 
     Standard output is flushed before leaving, so that a write to it that fails (`> /dev/full`)
-    is one line too. Every file a command writes goes through atomic_write, which names it; an
-    OSError of writing with no file name is therefore standard output's. A reader that goes
+    is one line too. An OSError that names a file is the system refusing a path the user gave
+    (or one beside it): one line naming it, wherever it was raised. Every file a command writes
+    goes through atomic_write, which names it; an OSError of writing with no file name is
+    therefore standard output's. A reader that goes
     away (`| head -1`) ends the command quietly with exit 0, as Unix tools do; a standard
     stream closed by the caller (`<&-`, `>&-`) is an error when the command uses it (see
     _guard_standard_streams).
@@ -52,7 +54,13 @@ def user_errors() -> Iterator[None]:
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(EXIT_USER_ERROR) from None
     except OSError as error:
-        if error.filename is not None or error.errno not in _STDOUT_ERRORS:
+        if error.filename is not None:
+            # A path the system refused (a name over 255 bytes, a file where a folder must be,
+            # no permission), wherever the command opened or examined it: one line naming it.
+            refused = UserError(error.strerror or type(error).__name__, error.filename)
+            print(f"error: {refused}", file=sys.stderr)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+        if error.errno not in _STDOUT_ERRORS:
             raise
         print(f"error: standard output: cannot write: {error.strerror}", file=sys.stderr)
         _discard_stdout()
