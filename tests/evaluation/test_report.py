@@ -86,7 +86,7 @@ def test_the_user_s_mistakes_are_user_errors_with_ner_eval_s_messages(corpus, tm
     with pytest.raises(UserError, match=r"^--out-scheme: unknown tag scheme 'nope'"):
         evaluate_report(model, corpus).write_predictions(tmp_path / "predicted.txt", "nope")
     assert not list(tmp_path.iterdir())
-    only_loc = replace(model, metadata={**model.metadata, "only_type": "LOC"})
+    only_loc = replace(model, only_type="LOC")
     refused = "^--errors and --html need a model of entities, not an --only-type one$"
     with pytest.raises(UserError, match=refused):
         evaluate_report(only_loc, corpus, errors=True)
