@@ -399,10 +399,20 @@ def oversized(tmp_path_factory):
     )
     with open(root / "types.txt", "w") as f:  # 50,000 entity types: an np.eye(T) of 9 GiB
         f.writelines(f"w{i} B-T{i}\nx O\n\n" for i in range(50_000))
+    (root / "dims.txt").write_text("2 100000000000000000000\neu 0.1 0.2\npeter 0.3 0.4\n")
+    (root / "words.bin").write_bytes(b"100000000000000000000 2\neu " + bytes(8))
     return root
 
 
 OVERSIZED_CASES = {
+    "word2vec text claiming 10²⁰ dimensions": (
+        lambda r: ["--vectors", r / "dims.txt"],
+        ["dims.txt:1: cannot read vectors: the header says 2 vectors of 100,000,000,"],
+    ),
+    "word2vec binary claiming 10²⁰ words": (
+        lambda r: ["--vectors", r / "words.bin"],
+        ["words.bin:1: cannot read vectors: the header says 100,000,000,000,000,000,000 vectors"],
+    ),
     "config nested 1,000 deep": (
         lambda r: ["--config", r / "deep.toml"],
         ["deep.toml: not valid TOML: it nests deeper than 32 levels"],
