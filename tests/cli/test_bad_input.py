@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import resource
 import subprocess
@@ -441,6 +442,39 @@ OVERSIZED_CASES = {
         ["types.txt: 50,001 different tags (50,000 entity types); windowner trains at most 1,001"],
     ),
 }
+
+
+@pytest.fixture(scope="module")
+def zip_bombs(tmp_path_factory):
+    """Archives whose every member is in proportion: 3,000 of them, or 1,000 that each inflate
+    to 1 MB (1 GB in all, from a file of about 1 MB)."""
+    root = tmp_path_factory.mktemp("bombs")
+
+    def npy(floats: int) -> bytes:
+        out = io.BytesIO()
+        np.save(out, np.zeros(floats, np.float32))
+        return out.getvalue()
+
+    for name, count, floats in (("many.npz", 3000, 0), ("inflating.npz", 1000, 2**18 - 32)):
+        member = npy(floats)
+        with zipfile.ZipFile(root / name, "w", zipfile.ZIP_DEFLATED) as archive:
+            for i in range(count):
+                archive.writestr(f"member{i + 1}.E.npy", member)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("many.npz", "not a windowner model (it holds 3,000 members, more than 1,024)"),
+        ("inflating.npz", "not a windowner model (its members would inflate 1,2"),
+    ],
+)
+def test_an_archive_of_members_each_in_proportion_is_refused_before_reading(
+    zip_bombs, cli_files, name, message
+):
+    result = run_bounded("ner-eval", zip_bombs / name, cli_files / "good.txt")
+    assert_one_error_line(result, f"{zip_bombs / name}: {message}")
 
 
 @pytest.mark.parametrize("name", OVERSIZED_CASES)
