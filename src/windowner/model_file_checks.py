@@ -157,9 +157,10 @@ def check_finite(name: str, array: np.ndarray) -> None:
         raise ValueError(f"array {name} holds NaN or infinite values")
 
 
-def parse_json(data: bytes, what: str) -> Any:
+def parse_json(data: bytes, what: str, int_bits: int = 64) -> Any:
     """UTF-8 JSON of at most MAX_JSON_BYTES, its bracket nesting bounded before the parser
-    (which recurses) sees it, every number one a float or a 64-bit integer holds."""
+    (which recurses) sees it, every number one a float or an `int_bits`-bit integer holds
+    (a generator's state holds 128-bit numbers)."""
     if len(data) > MAX_JSON_BYTES:
         raise ValueError(f"its {what} takes {len(data):,} bytes, more than {MAX_JSON_BYTES:,}")
     text = data.decode("utf-8")
@@ -175,8 +176,10 @@ def parse_json(data: bytes, what: str) -> Any:
 
     def integer(literal: str) -> int:
         value = int(literal)  # a ValueError beyond Python's 4,300 digits
-        if not -(2**63) <= value < 2**63:
-            raise ValueError(f"its {what} holds an integer beyond 64 bits ({literal[:20]}…)")
+        if not -(2 ** (int_bits - 1)) <= value < 2**int_bits:
+            raise ValueError(
+                f"its {what} holds an integer beyond {int_bits} bits ({literal[:20]}…)"
+            )
         return value
 
     def number(literal: str) -> float:
