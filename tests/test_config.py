@@ -1,6 +1,7 @@
 import pytest
 
 from windowner.config import Config, load_config, parse_assignment
+from windowner.config import settings as config_settings
 from windowner.errors import UserError
 
 
@@ -43,6 +44,8 @@ def test_unknown_keys_list_the_known_ones(tmp_path):
         ("model.casing_dim", 10**12, r"between 0 and 100 \(every window position"),
         ("training.lr", 1e308, r"in \(0, 100\], got 1e\+308"),
         ("model.beta", float("inf"), "must be a finite number, got inf"),
+        ("training.warmup_epochs", 1e308, r"must be in \[0, 10000\], got 1e\+308"),
+        ("training.seed", 2**64, "must be a 64-bit integer"),
         ("training.warmup_epochs", float("inf"), "must be a finite number, got inf"),
         ("training.epochs", "ten", "must be int"),
         ("training.batch_size", True, "must be int"),
@@ -51,6 +54,43 @@ def test_unknown_keys_list_the_known_ones(tmp_path):
 def test_bad_values_are_rejected(key, value, message):
     with pytest.raises(UserError, match=message):
         load_config(None, {key: value})
+
+
+@pytest.mark.parametrize("key", sorted(config_settings()))
+def test_no_number_setting_takes_a_value_its_use_cannot_hold(key):
+    """Every float setting has a finite upper bound (1e308 overflowed round() in the warm-up
+    schedule), every integer one fits 64 bits (the model file's metadata holds it)."""
+    kind = type(config_settings()[key].default)
+    if kind not in (int, float):
+        return
+    for value in (1e308, -1e308) if kind is float else (2**63, -(2**63) - 1, 10**400):
+        with pytest.raises(UserError, match=key.replace(".", r"\.")):
+            load_config(None, {key: value})
+
+
+def _nested(depth: int, table: bool) -> str:
+    return ("{a = " * depth + "1" + "}" * depth) if table else "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("table", [False, True], ids=["arrays", "inline tables"])
+def test_a_config_nested_a_thousand_deep_is_one_error(tmp_path, table):
+    path = tmp_path / "deep.toml"
+    path.write_text(f"x = {_nested(1000, table)}\n")
+    with pytest.raises(UserError, match="nests deeper than 32 levels") as error:
+        load_config(path)
+    assert error.value.path == str(path)
+    with pytest.raises(UserError, match=r"--set 'training\.lr': it nests deeper"):
+        parse_assignment(f"training.lr={_nested(1000, table)}")
+    # nesting the parser can hold, and brackets inside strings and comments, are no problem
+    path.write_text('# [[[[[[[[\n[data]\ntrain = "' + "[" * 100 + '"\n')
+    assert load_config(path).data.train == "[" * 100
+
+
+def test_a_config_that_is_not_utf8_is_one_error(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b"# M\xfcller\n[training]\nlr = 0.1\n")
+    with pytest.raises(UserError, match=r"not UTF-8 text \(byte 0xfc at offset 3\)"):
+        load_config(path)
 
 
 def test_resolved_config_round_trips_through_toml(tmp_path):
@@ -79,7 +119,6 @@ from hypothesis import strategies as st  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from windowner.cli.train import app  # noqa: E402
-from windowner.config import settings as config_settings  # noqa: E402
 
 NOT_A_NAME = st.text(min_size=1, max_size=12).filter(
     lambda s: s.strip().lower() not in {"auto", "whitespace", "tab"}
@@ -104,7 +143,7 @@ INVALID = {
     "model.hidden": st.one_of(st.integers(max_value=0), st.integers(min_value=20_001)),
     "model.activation": NOT_A_NAME,
     "model.leak": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
-    "model.beta": st.floats(max_value=0.0),
+    "model.beta": st.one_of(st.floats(max_value=0.0), st.floats(min_value=1000.0001)),
     "model.head": NOT_A_NAME,
     "model.casing_dim": st.one_of(st.integers(max_value=-1), st.integers(min_value=101)),
     "model.affix_dim": st.one_of(st.integers(max_value=-1), st.integers(min_value=101)),
@@ -119,11 +158,11 @@ INVALID = {
     "training.schedule": NOT_A_NAME,
     "training.gamma": st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0001)),
     "training.step_size": st.integers(max_value=0),
-    "training.warmup_epochs": st.floats(max_value=-1e-9),
+    "training.warmup_epochs": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1e4 + 1)),
     "training.batch_size": st.integers(max_value=0),
     "training.momentum": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
-    "training.weight_decay": st.floats(max_value=-1e-9),
-    "training.clip_norm": st.floats(max_value=-1e-9),
+    "training.weight_decay": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=100.001)),
+    "training.clip_norm": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1e6 + 1)),
     "training.dropout_x": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
     "training.dropout_h": st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0)),
     "training.objective": NOT_A_NAME,

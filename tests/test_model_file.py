@@ -65,6 +65,14 @@ def _meta_edit(edit):
     return change
 
 
+def _meta_text(edit):
+    def change(arrays):
+        text = edit(arrays["metadata"].tobytes().decode())
+        arrays["metadata"] = np.frombuffer(text.encode(), np.uint8)
+
+    return change
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -132,6 +140,18 @@ def test_a_crafted_pickle_inside_the_npz_never_runs(tmp_path):
         (_meta_edit(lambda m: m.update(lowercase="yes")), "'lowercase'"),
         (_meta_edit(lambda m: m.update(activation={"name": "softplus"})), "unknown activation"),
         (_meta_edit(lambda m: m.update(head="crf")), "'head' is unknown"),
+        # numbers and sizes past what the code holds: β·z as a float, T² Viterbi scores
+        (
+            _meta_edit(lambda m: m["activation"].update(name="swish", beta=10**400)),
+            "its metadata holds an integer beyond 64 bits",
+        ),
+        (_meta_edit(lambda m: m.update(epoch=2**64)), "integer beyond 64 bits"),
+        (_meta_text(lambda t: t[:-1] + ', "dev": {"f1": 1e400}}'), "number beyond float range"),
+        (_meta_edit(lambda m: m.update(notes="x" * 20_000_000)), "more than 16,777,216"),
+        (
+            _meta_edit(lambda m: m.update(tags=["O", *(f"B-T{i}" for i in range(2000))])),
+            "'tags' holds 2,001 tags, more than windowner's 1,001",
+        ),
     ],
 )
 def test_malformed_metadata_and_extra_arrays_are_rejected(tmp_path, change, message):

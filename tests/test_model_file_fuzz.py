@@ -173,3 +173,60 @@ def test_every_mutation_of_a_small_model_is_a_user_error_or_a_valid_result(tmp_p
             failures.append(f"{what}: {type(error).__name__}: {error}")
     assert not failures, "\n".join(failures)
     assert refused > MUTATIONS // 2  # most mutations must be caught, not silently accepted
+
+
+# Malformed npy headers: numpy parses the header text as a Python literal, and what a broken
+# one raises is undocumented (a cut-off bracket raised tokenize.TokenError).
+
+HEADER_PIECES = [
+    b"{", b"}", b"(", b")", b"[", b"'", b'"', b",", b":", b"descr", b"<f4", b"|O", b"V8",
+    b"fortran_order", b"True", b"shape", b"-1", b"9" * 30, b"1e400", b"1j", b"None", b"\x00",
+    b"\xff", b"(" * 300, b"[" * 300, b"\\", b"lambda: 0", b"__import__('os')", b" ", b"\n",
+    b"{'descr': '<f4', 'fortran_order': False, 'shape': (10**30,)}",
+]  # fmt: skip
+HEADER_MUTATIONS = 600
+
+
+def mutate_npy_header_text(rng, good: bytes) -> tuple[str, bytes]:
+    """An array's npy header text edited byte by byte: pieces inserted, bytes deleted or
+    changed, the header cut short; its length field and version sometimes wrong too."""
+    members = _members(good)
+    name = sorted(members)[rng.integers(len(members))]
+    data = members[name]
+    length = int.from_bytes(data[8:10], "little")
+    header = bytearray(data[10 : 10 + length])
+    for _ in range(int(rng.integers(1, 5))):
+        where = int(rng.integers(len(header) + 1))
+        kind = int(rng.integers(4))
+        if kind == 0:
+            header[where:where] = HEADER_PIECES[rng.integers(len(HEADER_PIECES))]
+        elif kind == 1:
+            del header[where : where + int(rng.integers(1, 12))]
+        elif kind == 2 and header:
+            header[min(where, len(header) - 1)] = int(rng.integers(256))
+        else:
+            header = header[:where]
+    version = [b"\x01\x00", b"\x02\x00", b"\x03\x00", b"\x01\x07"][rng.integers(4)]
+    size = len(header) if rng.random() < 0.9 else int(rng.integers(1 << 16))
+    width = 2 if version[0] == 1 else 4
+    prefix = b"\x93NUMPY" + version + (size % (1 << (8 * width))).to_bytes(width, "little")
+    members[name] = prefix + bytes(header) + data[10 + length :]
+    return f"{name} header {bytes(header)[:60]!r}, version {version!r}", _zip(members)
+
+
+def test_every_malformed_npy_header_is_one_user_error(tmp_path):
+    save_model(tmp_path / "good.npz", tiny_model())
+    good = (tmp_path / "good.npz").read_bytes()
+    rng = np.random.default_rng(SEED)
+    path = tmp_path / "mutant.npz"
+    failures = []
+    for _ in range(HEADER_MUTATIONS):
+        what, data = mutate_npy_header_text(rng, good)
+        path.write_bytes(data)
+        try:
+            load_model(path)
+        except UserError as error:
+            assert str(error).startswith(str(path)) and "\n" not in str(error), error
+        except Exception as error:  # collecting every failure is the point
+            failures.append(f"{what}: {type(error).__name__}: {error}")
+    assert not failures, "\n".join(failures[:20])

@@ -8,7 +8,6 @@ the formats, ...) check at import that they implement exactly the names declared
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 
 # --- data ---------------------------------------------------------------------------------------
@@ -52,7 +51,8 @@ HYPERPARAMETERS: dict[str, dict[str, float]] = {
 }
 HYPERPARAMETER_RULES: dict[str, tuple[Callable[[float], bool], str]] = {
     "leak": (lambda v: 0 <= v < 1, "in [0, 1)"),  # a slope of 1 would make the unit linear
-    "beta": (lambda v: 0 < v < math.inf, "a finite number greater than 0"),
+    # β·z must stay within float range: at β = 1,000 the unit is already a step function.
+    "beta": (lambda v: 0 < v <= 1000, "greater than 0 and at most 1000"),
 }
 DEFAULT_LEAK = HYPERPARAMETERS["leaky_relu"]["leak"]
 DEFAULT_BETA = HYPERPARAMETERS["swish"]["beta"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -248,12 +249,18 @@ class TrainingConfig:
         _between(0, 1, low_open=True, high_open=False),
     )
     step_size: int = setting(5, "Epochs between decays of the step schedule.", _at_least(1))
-    warmup_epochs: float = setting(1.0, "Warm-up length of warmup_linear, in epochs.", _at_least(0))
+    warmup_epochs: float = setting(
+        1.0, "Warm-up length of warmup_linear, in epochs.", _between(0, 10_000, high_open=False)
+    )
     batch_size: int = setting(32, "Windows per SGD step; J is the batch's mean loss.", _at_least(1))
     momentum: float = setting(0.0, "Momentum μ on W, b, U, c (0: plain SGD).", _between(0, 1))
-    weight_decay: float = setting(0.0, "λ of the L2 penalty (λ/2)(‖W‖² + ‖U‖²).", _at_least(0))
+    weight_decay: float = setting(
+        0.0, "λ of the L2 penalty (λ/2)(‖W‖² + ‖U‖²).", _between(0, 100, high_open=False)
+    )
     clip_norm: float = setting(
-        0.0, "Clip the gradient's global norm to this (0: never).", _at_least(0)
+        0.0,
+        "Clip the gradient's global norm to this (0: never).",
+        _between(0, 1e6, high_open=False),
     )
     dropout_x: float = setting(0.1, "Dropout rate on the window vector x.", _between(0, 1))
     dropout_h: float = setting(0.3, "Dropout rate on the hidden layer h.", _between(0, 1))
@@ -329,10 +336,18 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     raw: dict[str, Any] = {}
     if path is not None:
         with reading(path, "a TOML config file"):
-            text = Path(path).read_text(encoding="utf-8")
+            data = Path(path).read_bytes()
         try:
-            raw = tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise UserError(
+                f"not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start:,}); "
+                "TOML files are UTF-8",
+                path,
+            ) from None
+        try:
+            raw = parse_toml(text)
+        except ValueError as error:
             raise UserError(f"not valid TOML: {error}", path) from None
     origin: dict[str, str] = {}  # 'section.key' -> where an override came from
     for dotted, value in (overrides or {}).items():
@@ -351,10 +366,36 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise UserError(f"--set expects SECTION.KEY=VALUE, got {quoted(text)}")
     try:
-        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+        parsed = parse_toml(f"v = {value.strip()}")["v"]
+    except _TooDeep as error:
+        raise UserError(f"--set {quoted(key.strip())}: {error}") from None
     except tomllib.TOMLDecodeError:
         parsed = value.strip()
     return key.strip(), parsed
+
+
+MAX_TOML_DEPTH = 32  # a config nests two levels; tomllib recurses once per level
+# What cannot hold a structural bracket: strings (multi-line ones first) and comments.
+_TOML_TEXT = re.compile(
+    r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*',
+    re.DOTALL,
+)
+
+
+class _TooDeep(ValueError):
+    pass
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """tomllib.loads, with the nesting of arrays and inline tables bounded before the parser
+    (which recurses, and would end in a RecursionError) sees it; ValueError if it is not TOML."""
+    depth = deepest = 0
+    for bracket in re.findall(r"[\[\]{}]", _TOML_TEXT.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_TOML_DEPTH:
+        raise _TooDeep(f"it nests deeper than {MAX_TOML_DEPTH} levels")
+    return tomllib.loads(text)
 
 
 def _build(cls, raw: dict[str, Any], path: str | None, origin: dict[str, str], prefix: str):
@@ -399,6 +440,8 @@ def _check_value(key: str, value: Any, f: dataclasses.Field, path, origin) -> An
         )
     if expected is float and not math.isfinite(value):
         raise _error(f"'{key}' must be a finite number, got {value!r}", key, path, origin)
+    if expected is int and not -(2**63) <= value < 2**63:  # TOML's integers are 64-bit
+        raise _error(f"'{key}' must be a 64-bit integer, got {value!r}", key, path, origin)
     rule = f.metadata.get("rule")
     if rule is not None:
         try:

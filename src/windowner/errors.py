@@ -80,3 +80,32 @@ def first_line(error: BaseException) -> str:
     what a UserError quotes of a cause whose full text would be a page of Java or pyarrow."""
     lines = str(error).strip().splitlines()
     return (lines[0] if lines else type(error).__name__)[:300]
+
+
+# --- bounds -------------------------------------------------------------------------------------
+# What windowner will allocate for one input, checked before the allocation, so that a size no
+# machine could hold is one line instead of a MemoryError (or the OOM killer). Every limit that
+# sizes an array is declared here, once.
+
+# The most bytes one array (a parameter matrix, a file's vectors, a table of targets) may take.
+MAX_ARRAY_BYTES = 4 * 2**30
+# The most tags a model may have: Viterbi keeps a (T, T) transition matrix and a (n, T, T)
+# score table per sentence, and the sigmoid head's targets are (tokens, T). 1,001 tags are 500
+# entity types in IOB2, far beyond any NER tag set (OntoNotes has 18 types, FIGER 112).
+MAX_TAGS = 1001
+
+
+def check_size(what: str, count: int, itemsize: int = 4, path: str | Path | None = None) -> None:
+    """A UserError if `count` items of `itemsize` bytes (`what`, e.g. "W (300 × 2,150)") would
+    take more than MAX_ARRAY_BYTES; call it before allocating them."""
+    needed = count * itemsize
+    if needed > MAX_ARRAY_BYTES:
+        raise UserError(
+            f"{what} would need {_gib(needed)} of memory, more than windowner's limit of "
+            f"{_gib(MAX_ARRAY_BYTES)} for one array",
+            path,
+        )
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:,.1f} GiB" if size < 2**70 else f"{size:.3g} bytes"

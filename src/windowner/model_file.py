@@ -281,8 +281,8 @@ def json_array(value: Any) -> np.ndarray:
     return _bytes_array(json.dumps(value))
 
 
-def array_json(array: np.ndarray) -> Any:
-    return parse_json(_bytes(array), "JSON")
+def array_json(array: np.ndarray, int_bits: int = 64) -> Any:
+    return parse_json(_bytes(array), "JSON", int_bits)
 
 
 def _bytes_array(text: str) -> np.ndarray:

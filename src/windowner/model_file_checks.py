@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ from numpy.lib import format as npy
 
 from windowner.choices import DECODERS, HEADS, OBJECTIVES, SCHEMES, check_lookup
 from windowner.data.tags import parse_tag
+from windowner.errors import MAX_TAGS
 from windowner.features.vocabulary import SPECIALS
 from windowner.model.activations import get_activation, hyperparameters
 from windowner.model.network import OPTIONAL_PARAMS, PARAM_NAMES
@@ -32,7 +34,13 @@ from windowner.model.network import OPTIONAL_PARAMS, PARAM_NAMES
 # itself stores them uncompressed.
 MAX_INFLATION = 20
 SMALL_MEMBER = 1 << 20
+# The most members a file may hold: 64 ensemble members of 12 arrays each, a checkpoint's
+# velocities and state, with room to spare.
+MAX_MEMBERS = 1024
 MAX_JSON_DEPTH = 64
+# The metadata of a model of a 400,000-word vocabulary (its affix and shape tables included)
+# takes about 2 MB; the training state less.
+MAX_JSON_BYTES = 16 * 2**20
 _COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 
 
@@ -50,10 +58,18 @@ def read_members(path: str | Path, dtypes: Callable[[str], np.dtype | None]) -> 
     with archive:
         infos = archive.infolist()
         names = [info.filename for info in infos]
+        if len(infos) > MAX_MEMBERS:
+            raise ValueError(f"it holds {len(infos):,} members, more than {MAX_MEMBERS:,}")
         if len(set(names)) != len(names):
             raise ValueError("it holds two members of one name")
         for info in infos:
             _check_member(info, disk_size, dtypes)
+        # Each member in proportion may still add up: 3,000 of 1 MB inflate a small file to 3 GB.
+        inflated = sum(info.file_size for info in infos)
+        if inflated > disk_size * MAX_INFLATION + SMALL_MEMBER:
+            raise ValueError(
+                f"its members would inflate {disk_size:,} bytes to {inflated:,}: out of proportion"
+            )
         return {info.filename[:-4]: _read_npy(archive, info, dtypes) for info in infos}
 
 
@@ -86,13 +102,7 @@ def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dtypes) -> np.nda
     name = info.filename[:-4]
     try:
         with archive.open(info) as stream:
-            version = npy.read_magic(stream)
-            if version == (1, 0):
-                shape, fortran, dtype = npy.read_array_header_1_0(stream)
-            elif version == (2, 0):
-                shape, fortran, dtype = npy.read_array_header_2_0(stream)
-            else:
-                raise ValueError(f"npy format version {version}")
+            shape, fortran, dtype = _npy_header(stream, name)
             expected = dtypes(name)
             if dtype != expected or fortran or any(n < 0 for n in shape):
                 raise ValueError(
@@ -113,13 +123,46 @@ def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dtypes) -> np.nda
     return np.frombuffer(data, dtype).reshape(shape)
 
 
+def _npy_header(stream, name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran_order, dtype) of an npy header, read by numpy; ValueError if it is not one.
+
+    numpy parses the header (at most 10,000 bytes) as a Python literal, through tokenize and
+    ast, and what a malformed one raises is not documented: besides ValueError, a cut-off
+    bracket raises tokenize.TokenError. Whatever the parse raises is the header's fault.
+    """
+    version = npy.read_magic(stream)
+    readers = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
+    if version not in readers:
+        raise ValueError(f"npy format version {version}")
+    try:
+        with warnings.catch_warnings():  # e.g. a SyntaxWarning for "\s": the header is refused
+            warnings.simplefilter("ignore")
+            shape, fortran, dtype = readers[version](stream)
+    except (zipfile.BadZipFile, zlib.error, EOFError):  # the archive's, reported by the caller
+        raise
+    except Exception as error:  # whatever the parse raises (see the docstring)
+        raise ValueError(f"array {name} has no valid npy header ({_first_line(error)})") from None
+    if not (isinstance(shape, tuple) and all(isinstance(n, int) for n in shape)):
+        raise ValueError(f"array {name} has no valid npy header (shape {shape!r})")
+    return shape, fortran, dtype
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:200]
+
+
 def check_finite(name: str, array: np.ndarray) -> None:
     if not np.isfinite(array).all():
         raise ValueError(f"array {name} holds NaN or infinite values")
 
 
-def parse_json(data: bytes, what: str) -> Any:
-    """UTF-8 JSON, its bracket nesting bounded before the parser (which recurses) sees it."""
+def parse_json(data: bytes, what: str, int_bits: int = 64) -> Any:
+    """UTF-8 JSON of at most MAX_JSON_BYTES, its bracket nesting bounded before the parser
+    (which recurses) sees it, every number one a float or an `int_bits`-bit integer holds
+    (a generator's state holds 128-bit numbers)."""
+    if len(data) > MAX_JSON_BYTES:
+        raise ValueError(f"its {what} takes {len(data):,} bytes, more than {MAX_JSON_BYTES:,}")
     text = data.decode("utf-8")
     depth = deepest = 0
     for bracket in re.sub(r'"(?:[^"\\]|\\.)*"', "", text):
@@ -130,7 +173,22 @@ def parse_json(data: bytes, what: str) -> Any:
             depth -= 1
     if deepest > MAX_JSON_DEPTH:
         raise ValueError(f"its {what} nests deeper than {MAX_JSON_DEPTH} levels")
-    return json.loads(text)
+
+    def integer(literal: str) -> int:
+        value = int(literal)  # a ValueError beyond Python's 4,300 digits
+        if not -(2 ** (int_bits - 1)) <= value < 2**int_bits:
+            raise ValueError(
+                f"its {what} holds an integer beyond {int_bits} bits ({literal[:20]}…)"
+            )
+        return value
+
+    def number(literal: str) -> float:
+        value = float(literal)
+        if math.isinf(value):
+            raise ValueError(f"its {what} holds a number beyond float range ({literal[:20]})")
+        return value
+
+    return json.loads(text, parse_int=integer, parse_float=number)
 
 
 # The metadata schema: each key, whether it is required, and the check its value must pass
@@ -166,6 +224,8 @@ def _format_version(v, meta) -> None:  # its value is model_file's to judge
 def _tags(v, meta) -> None:
     if not isinstance(v, list) or not v or not all(isinstance(t, str) for t in v):
         raise ValueError("must be a non-empty list of strings")
+    if len(v) > MAX_TAGS:
+        raise ValueError(f"holds {len(v):,} tags, more than windowner's {MAX_TAGS:,}")
     if len(set(v)) != len(v):
         raise ValueError("holds a tag twice")
     if "only_type" not in meta:

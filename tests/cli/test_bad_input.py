@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import io
 import os
+import resource
+import subprocess
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import run, write_glove_text
+from tests.conftest import BIN, run, write_glove_text
 from windowner.data.conll import read_conll
 from windowner.data.sources import read_corpus
 from windowner.errors import UserError
@@ -364,3 +367,120 @@ def test_hostile_model_files_give_ner_tag_and_ner_eval_one_line(hostile_models, 
     ):
         result = run(*command)
         assert_one_error_line(result, f"error: {model}: ", EXPECTED_MODEL_ERRORS[name])
+
+
+# Numbers and sizes the code cannot hold: refused before anything is allocated, so the command
+# says so in one line even where the memory it would have asked for does not exist.
+
+MEMORY_LIMIT = 3 * 2**30
+
+
+def run_bounded(command: str, *args) -> subprocess.CompletedProcess:
+    """`run`, with the command's address space limited to MEMORY_LIMIT (RLIMIT_AS)."""
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+    return subprocess.run(
+        [str(BIN / command), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limit,
+    )
+
+
+@pytest.fixture(scope="module")
+def oversized(tmp_path_factory):
+    root = tmp_path_factory.mktemp("oversized")
+    (root / "deep.toml").write_text("x = " + "[" * 1000 + "]" * 1000 + "\n")
+    (root / "latin1.toml").write_bytes(b"# M\xfcller\n[training]\nlr = 0.1\n")
+    (root / "warmup.toml").write_text(
+        '[training]\nschedule = "warmup_linear"\nwarmup_epochs = 1e308\n'
+    )
+    with open(root / "types.txt", "w") as f:  # 50,000 entity types: an np.eye(T) of 9 GiB
+        f.writelines(f"w{i} B-T{i}\nx O\n\n" for i in range(50_000))
+    (root / "dims.txt").write_text("2 100000000000000000000\neu 0.1 0.2\npeter 0.3 0.4\n")
+    (root / "words.bin").write_bytes(b"100000000000000000000 2\neu " + bytes(8))
+    return root
+
+
+OVERSIZED_CASES = {
+    "word2vec text claiming 10²⁰ dimensions": (
+        lambda r: ["--vectors", r / "dims.txt"],
+        ["dims.txt:1: cannot read vectors: the header says 2 vectors of 100,000,000,"],
+    ),
+    "word2vec binary claiming 10²⁰ words": (
+        lambda r: ["--vectors", r / "words.bin"],
+        ["words.bin:1: cannot read vectors: the header says 100,000,000,000,000,000,000 vectors"],
+    ),
+    "config nested 1,000 deep": (
+        lambda r: ["--config", r / "deep.toml"],
+        ["deep.toml: not valid TOML: it nests deeper than 32 levels"],
+    ),
+    "--set nested 1,000 deep": (
+        lambda r: ["--set", "training.lr=" + "[" * 1000 + "]" * 1000],
+        ["--set 'training.lr': it nests deeper than 32 levels"],
+    ),
+    "config not UTF-8": (
+        lambda r: ["--config", r / "latin1.toml"],
+        ["latin1.toml: not UTF-8 text (byte 0xfc at offset 3)"],
+    ),
+    "warmup_epochs = 1e308": (
+        lambda r: ["--config", r / "warmup.toml"],
+        ["warmup.toml: 'training.warmup_epochs' must be in [0, 10000], got 1e+308"],
+    ),
+    "sizes within their limits, a W of 25 GiB": (
+        lambda r: [
+            *("--set", "model.hidden=20000", "--set", "model.window=20"),
+            *("--set", "model.affix_dim=100", "--set", "model.affix_max=20"),
+        ],
+        ["error: W (20,000 × ", "GiB of memory, more than windowner's limit of 4.0 GiB"],
+    ),
+    "50,000 entity types": (
+        lambda r: ["--train", r / "types.txt"],
+        ["types.txt: 50,001 different tags (50,000 entity types); windowner trains at most 1,001"],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def zip_bombs(tmp_path_factory):
+    """Archives whose every member is in proportion: 3,000 of them, or 1,000 that each inflate
+    to 1 MB (1 GB in all, from a file of about 1 MB)."""
+    root = tmp_path_factory.mktemp("bombs")
+
+    def npy(floats: int) -> bytes:
+        out = io.BytesIO()
+        np.save(out, np.zeros(floats, np.float32))
+        return out.getvalue()
+
+    for name, count, floats in (("many.npz", 3000, 0), ("inflating.npz", 1000, 2**18 - 32)):
+        member = npy(floats)
+        with zipfile.ZipFile(root / name, "w", zipfile.ZIP_DEFLATED) as archive:
+            for i in range(count):
+                archive.writestr(f"member{i + 1}.E.npy", member)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("many.npz", "not a windowner model (it holds 3,000 members, more than 1,024)"),
+        ("inflating.npz", "not a windowner model (its members would inflate 1,2"),
+    ],
+)
+def test_an_archive_of_members_each_in_proportion_is_refused_before_reading(
+    zip_bombs, cli_files, name, message
+):
+    result = run_bounded("ner-eval", zip_bombs / name, cli_files / "good.txt")
+    assert_one_error_line(result, f"{zip_bombs / name}: {message}")
+
+
+@pytest.mark.parametrize("name", OVERSIZED_CASES)
+def test_numbers_the_code_cannot_hold_are_one_line_in_bounded_memory(cli_files, oversized, name):
+    flags, parts = OVERSIZED_CASES[name]
+    args = train_args(cli_files, out=oversized / "out")
+    result = run_bounded("ner-train", *args, *flags(oversized))
+    assert_one_error_line(result, *parts)
+    assert not (oversized / "out" / "model.npz").exists()

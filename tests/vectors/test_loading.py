@@ -277,6 +277,22 @@ def test_damaged_compressed_vectors_are_one_user_error_wherever_they_are_cut(tmp
             lambda p: p.write_bytes(b"1000000000000 4\n" + _vector_lines(5)),
             "the header says 1,000,000,000,000 vectors",
         ),
+        # 10²⁰ dimensions reached str.rsplit as a maxsplit no C integer holds
+        (
+            "dim.txt",
+            lambda p: p.write_bytes(b"5 100000000000000000000\n" + _vector_lines(5)),
+            "5 vectors of 100,000,000,000,000,000,000 numbers",
+        ),
+        (
+            "count20.bin",
+            lambda p: _word2vec_binary(p, 10**20, 3),
+            "100,000,000,000,000,000,000 vectors of 4 numbers",
+        ),
+        (
+            "dim20.bin",
+            lambda p: _word2vec_binary(p, 3, 3, claimed_dim=10**20),
+            "vectors of 100,000,000,000,000,000,000 numbers",
+        ),
     ],
 )
 def test_unsupported_compression_and_lying_headers_are_one_user_error(

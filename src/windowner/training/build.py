@@ -11,7 +11,7 @@ from windowner.choices import quoted
 from windowner.config import Config
 from windowner.data.conll import Corpus
 from windowner.data.tags import OUTSIDE
-from windowner.errors import UserError
+from windowner.errors import MAX_TAGS, UserError, check_size
 from windowner.features.affixes import Subwords
 from windowner.features.casing import CASING_CLASSES
 from windowner.features.document import DOCUMENT_CLASSES
@@ -59,6 +59,7 @@ def new_model(
     activation = get_activation(
         m.activation, **{k: getattr(m, k) for k in hyperparameters(m.activation)}
     )
+    check_network_size(config, E.shape[1], features.slots, tables, activation.gated)
     network = WindowNetwork.initialise(
         E,
         len(CASING_CLASSES),
@@ -84,6 +85,21 @@ def new_model(
     return Model(network, vocabulary, tags, metadata, features, m.decode, objective, only_type)
 
 
+def check_network_size(
+    config: Config, d: int, slots: tuple[str, ...], tables: dict[str, tuple[int, int]], gated: bool
+) -> None:
+    """W (H', (2·window + 1)·D₀) as WindowNetwork.initialise will draw it (in float64, then
+    float32), checked against errors.MAX_ARRAY_BYTES before it is: each setting within its own
+    limit can still multiply to more than any machine holds. D₀ sums the widths of a position's
+    slots (d, casing_dim and each feature table's), H' is 2·hidden for gated units."""
+    m = config.model
+    widths = {"E": d, "C": m.casing_dim, **{name: w for name, (_, w) in tables.items()}}
+    columns = (2 * m.window + 1) * sum(widths[name] for name in slots)
+    rows = 2 * m.hidden if gated else m.hidden
+    what = f"W ({rows:,} × {columns:,}: model.hidden, model.window and the widths)"
+    check_size(what, rows * columns, 8)
+
+
 def new_features(config: Config, train_tokens: list[str]):
     """The features the config asks for, their string tables built from the training tokens.
 
@@ -101,6 +117,13 @@ def new_features(config: Config, train_tokens: list[str]):
 
 
 def tag_set(corpus: Corpus) -> list[str]:
-    """'O' first, then B-/I- tags sorted by type: a stable order for the output rows."""
+    """'O' first, then B-/I- tags sorted by type: a stable order for the output rows; a
+    UserError beyond errors.MAX_TAGS (Viterbi and the sigmoid head's targets grow with T²)."""
     seen = {tag for s in corpus.sentences for tag in s.tags} | {OUTSIDE}
+    if len(seen) > MAX_TAGS:
+        raise UserError(
+            f"{len(seen):,} different tags ({len(corpus.entity_counts()):,} entity types); "
+            f"windowner trains at most {MAX_TAGS:,} (Viterbi scores T × T tag pairs)",
+            corpus.path,
+        )
     return sorted(seen, key=lambda t: (t != OUTSIDE, t.partition("-")[2], t))

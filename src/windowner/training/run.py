@@ -20,7 +20,7 @@ from windowner.features.vocabulary import SPECIALS
 from windowner.features.windows import encode
 from windowner.model_file import Model
 from windowner.training.build import new_model
-from windowner.training.checkpoint import TrainingState, load_checkpoint
+from windowner.training.checkpoint import TrainingState, check_resumable, load_checkpoint
 from windowner.training.data import read_corpora, with_dev
 from windowner.training.finish import TrainResult, finish
 from windowner.training.loop import Run, run_epochs
@@ -105,6 +105,18 @@ def resume(
         if changed:
             raise UserError(f"the {', '.join(changed)} data changed since the run started", out)
         run = prepare(config, folder, log, model)
+        check_resumable(
+            folder / CHECKPOINT_FILE,
+            state,
+            velocity,
+            order,
+            units=run.units,
+            batches=lambda order: len(run.batches(order)),
+            epochs=config.training.epochs,
+            momentum=config.training.momentum,
+            rng=run.rng,
+            steps_per_epoch=None if run.sentence_objective else run.steps_per_epoch,
+        )
         run.folder = out
         run.optimizer.velocity = velocity
         run.rng.bit_generator.state = state.rng

@@ -6,7 +6,7 @@ import numpy as np
 
 from windowner.data.conll import Corpus
 from windowner.data.tags import parse_tag
-from windowner.errors import UserError
+from windowner.errors import UserError, check_size
 
 
 def targets(corpus: Corpus, tags: list[str], head: str, only_type: str) -> np.ndarray:
@@ -20,6 +20,9 @@ def targets(corpus: Corpus, tags: list[str], head: str, only_type: str) -> np.nd
     if unknown:
         raise UserError(f"tags {', '.join(unknown)} are not in the model's tag set", corpus.path)
     y = np.fromiter((tag_id[t] for t in gold), np.int64, count=len(gold))
-    if head == "sigmoid":
-        return np.eye(len(tags), dtype=np.float32)[y]
+    if head == "sigmoid":  # one-hot rows, without an (n_tags, n_tags) identity to index
+        check_size(f"the targets ({len(y):,} tokens × {len(tags):,} tags)", len(y) * len(tags))
+        one_hot = np.zeros((len(y), len(tags)), np.float32)
+        one_hot[np.arange(len(y)), y] = 1
+        return one_hot
     return y

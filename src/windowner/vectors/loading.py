@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from windowner.choices import DEFAULT_VECTORS
-from windowner.errors import UserError, first_line, reading
+from windowner.errors import UserError, check_size, first_line, reading
 
 GENSIM_PREFIX = "gensim:"
 # Text files at least this large are cached after their first parse (smaller ones parse fast).
@@ -222,20 +222,27 @@ def _binary_header(path: Path) -> tuple[int, int, int]:
     with reading(path, "a vectors file"), utils.open(str(path), "rb") as f:
         line = f.readline(1 << 16)
     count, dim = (int(field) for field in line.split())
+    _check_header(path, count, dim, 4)
+    return count, dim, len(line)
+
+
+def _check_header(path: Path, count: int, dim: int, bytes_per_number: int) -> None:
+    """A word2vec `COUNT DIM` header, checked before anything is sized by it: COUNT × DIM
+    numbers of at least `bytes_per_number` bytes each (4 in binary, 2 in text: a digit and a
+    space) must fit in the file, or in 100 times a compressed file's size (float32 vectors
+    compress to about 90% of their size), and their float32 matrix in errors.MAX_ARRAY_BYTES."""
     if count < 1 or dim < 1:
         raise UserError(f"cannot read vectors: the header says {count} vectors of {dim}", path, 1)
-    # Uncompressed, the numbers alone take COUNT × DIM × 4 bytes; compressed, allow 100 times
-    # the file's size (float32 vectors compress to about 90% of their size).
     room = path.stat().st_size * (100 if _compression(path) else 1)
-    if count * dim * 4 > room:
+    if count * dim * bytes_per_number > room:
         raise UserError(
             f"cannot read vectors: the header says {count:,} vectors of {dim:,} numbers "
-            f"({count * dim * 4:,} bytes), more than the file's {path.stat().st_size:,} bytes "
-            "can hold",
+            f"({count * dim * bytes_per_number:,} bytes or more), more than the file's "
+            f"{path.stat().st_size:,} bytes can hold",
             path,
             1,
         )
-    return count, dim, len(line)
+    check_size(f"the header's {count:,} vectors of {dim:,} numbers", count * dim, 4, path)
 
 
 def _check_binary_size(path: Path, claimed: tuple[int, int, int], words: list) -> None:
@@ -347,6 +354,8 @@ def _validated_copy(source: Path, target: Path, header: bool, skip: bool) -> lis
     with reading(source, "a vectors file"), utils.open(str(source), "rb") as f:
         lines = enumerate(_without_bom(f), start=1)
         claimed, dim = (int(x) for x in next(lines)[1].split()) if header else (None, 0)
+        if header:
+            _check_header(source, claimed, dim, 2)
         ahead = list(itertools.islice(((n, line.rstrip()) for n, line in lines), 1000))
         dim = dim or _common_width(ahead) - 1
         if not header and not any(line for _, line in ahead):
