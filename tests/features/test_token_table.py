@@ -5,6 +5,7 @@ import pytest
 
 from windowner.data.conll import read_conll
 from windowner.features.affixes import Subwords
+from windowner.features.clusters import VocabularyClusters
 from windowner.features.document import document_ids
 from windowner.features.token_table import TokenTable, window_rows
 from windowner.features.vocabulary import Vocabulary
@@ -22,8 +23,17 @@ def vocabulary(corpus):
     return Vocabulary(["<unk>", "<s>", "</s>", *words], lowercase=True)
 
 
-def _features(tokens):
-    return Features(Subwords.build(tokens, (2, 3), with_shape=True, min_count=2), document=True)
+def _features(tokens, vocabulary=None):
+    """Subwords and document context; with a vocabulary, word clusters too (random ids, some
+    rows without a cluster), so that every kind of slot is compared."""
+    subwords = Subwords.build(tokens, (2, 3), with_shape=True, min_count=2)
+    clusters = None
+    if vocabulary is not None:
+        sizes = (4, 9)
+        rng = np.random.default_rng(0)
+        ids = np.stack([rng.integers(0, k + 1, len(vocabulary)) for k in sizes], 1)
+        clusters = VocabularyClusters(sizes, ids.astype(np.int32))
+    return Features(subwords, document=True, clusters=clusters)
 
 
 def _lengths(sentences):
@@ -33,7 +43,8 @@ def _lengths(sentences):
 def test_batches_through_one_table_give_encodes_windows(corpus, vocabulary):
     sentences = [s.tokens for s in corpus]
     documents = [s.document for s in corpus]
-    features = _features([t for s in sentences[::2] for t in s])
+    features = _features([t for s in sentences[::2] for t in s], vocabulary)
+    assert features.slots[-2:] == ("Q", "Q")
     table = TokenTable(vocabulary, features)
     for a in range(0, len(sentences), 700):  # the table grows batch by batch
         batch, docs = sentences[a : a + 700], documents[a : a + 700]
@@ -58,7 +69,7 @@ def test_document_classes_match_document_ids_after_the_table_is_cleared(corpus, 
 
 def test_edge_cases_empty_and_one_token_sentences(vocabulary):
     sentences = [["Paris"], [], ["EU", "rejects", "German", "call"], ["."], []]
-    features = _features(["Paris", "EU", "German", "."])
+    features = _features(["Paris", "EU", "German", "."], vocabulary)
     table = TokenTable(vocabulary, features)
     expected = encode(sentences, vocabulary, 2, features)
     got = table.windows(table.type_ids(sentences), _lengths(sentences), 2)

@@ -99,3 +99,29 @@ def test_only_type_needs_the_sigmoid_head_and_a_known_type(small_run, tmp_path):
             ),
             log=print,
         )
+
+
+def test_word_clusters_train_save_load_and_tag(small_run, tmp_path):
+    config = small_run(
+        out=str(tmp_path / "q"),
+        **{"training.epochs": 1, "model.cluster_sizes": [16, 64], "model.cluster_dim": 3},
+    )
+    result = train(config, log=lambda _: None, progress=False)
+    model = load_model(result.out / "model.npz")
+    clusters = model.features.clusters
+    assert clusters.sizes == (16, 64) and model.network.params["Q"].shape == (16 + 64 + 2, 3)
+    vectors = load_vectors(config.vectors.spec)
+    pretrained = np.isin(model.vocabulary.words, vectors.words)
+    pretrained[:3] = False
+    assert (clusters.ids[~pretrained] == 0).all() and (clusters.ids[pretrained] > 0).all()
+    dev = read_conll(config.data.dev)
+    assert evaluate(model, dev)[0].f1 == pytest.approx(result.dev.f1)
+    plain = load_model(
+        train(
+            small_run(out=str(tmp_path / "p"), **{"training.epochs": 1}),
+            log=lambda _: None,
+            progress=False,
+        ).out
+        / "model.npz"
+    )
+    assert plain.features.clusters is None and "Q" not in plain.network.params

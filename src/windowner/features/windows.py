@@ -13,6 +13,7 @@ import numpy as np
 
 from windowner.features.affixes import NO_SUBWORDS, Subwords
 from windowner.features.casing import PADDING_ID, casing_ids
+from windowner.features.clusters import VocabularyClusters
 from windowner.features.document import PADDING_ID as DOCUMENT_PADDING
 from windowner.features.document import classes_of_tokens, token_types
 from windowner.features.vocabulary import BOS_ID, EOS_ID, Vocabulary
@@ -48,22 +49,44 @@ class Features:
 
     subwords: Subwords = NO_SUBWORDS  # prefixes, suffixes, shapes
     document: bool = False  # the document-context class (features/document.py)
+    clusters: VocabularyClusters | None = None  # the word's cluster per size (features/clusters.py)
 
     @property
     def slots(self) -> tuple[str, ...]:
         """The parameter table each slot of a window position reads, in x's order: E (the word),
-        C (its casing), then P…, S…, K (subwords), then D (document context)."""
-        return ("E", "C", *self.subwords.names, *(("D",) if self.document else ()))
+        C (its casing), then P…, S…, K (subwords), D (document context), Q… (word clusters)."""
+        return (
+            "E",
+            "C",
+            *self.subwords.names,
+            *(("D",) if self.document else ()),
+            *(self.clusters.names if self.clusters is not None else ()),
+        )
 
     def to_dict(self) -> dict:
-        return {"subwords": self.subwords.to_dict(), "document": self.document}
+        """The metadata of the features (the cluster ids are an array of the model file: only
+        their sizes are here). A model without clusters has the keys of before them."""
+        out = {"subwords": self.subwords.to_dict(), "document": self.document}
+        if self.clusters is not None:
+            out["clusters"] = self.clusters.to_dict()
+        return out
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> Features:
-        """None (a model from before subword and document features) is the plain features."""
+    def from_dict(cls, data: dict | None, cluster_ids: np.ndarray | None = None) -> Features:
+        """None (a model from before subword and document features) is the plain features.
+        `cluster_ids` is the model file's clusters array, for metadata that has clusters."""
         if data is None:
             return cls()
-        return cls(Subwords.from_dict(data["subwords"]), bool(data["document"]))
+        clusters = None
+        if "clusters" in data:
+            if cluster_ids is None:
+                raise ValueError("its features have word clusters but it has no clusters array")
+            clusters = VocabularyClusters(tuple(data["clusters"]["sizes"]), cluster_ids)
+        return cls(Subwords.from_dict(data["subwords"]), bool(data["document"]), clusters)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays a model file holds beside the parameters for these features."""
+        return {"clusters": self.clusters.ids} if self.clusters is not None else {}
 
 
 @dataclass(frozen=True)
@@ -101,16 +124,17 @@ def encode(
 ) -> Windows:
     """Look every token up once and cut the windows, padding with <s>/</s> at sentence edges.
 
-    A word's row, casing class and subwords depend on the word alone, so they are found for each
-    distinct token once (about one in ten of a news corpus's tokens) and spread to every
-    occurrence. `documents[i]` is sentence i's document (features/document.py); None: every
+    A word's row, casing class, subwords and clusters depend on the word alone, so they are
+    found for each distinct token once (about one in ten of a news corpus's tokens) and spread
+    to every occurrence. `documents[i]` is sentence i's document (features/document.py); None: every
     sentence is a document of its own. `document_classes` (T,), when given, is the document
     context already found (for sentences cut from a larger document), and documents is unused.
     """
     types, type_of = token_types(sentences)  # type_of[i]: the distinct token that token i is
     lengths = np.fromiter((len(s) for s in sentences), np.int64, count=len(sentences))
+    rows = vocabulary.ids(types)
     columns = [
-        window_ids(vocabulary.ids(types)[type_of], lengths, half, BOS_ID, EOS_ID),
+        window_ids(rows[type_of], lengths, half, BOS_ID, EOS_ID),
         window_ids(casing_ids(types)[type_of], lengths, half, PADDING_ID, PADDING_ID),
     ]
     subwords = features.subwords
@@ -129,4 +153,11 @@ def encode(
                 documents = range(len(sentences))
             classes = classes_of_tokens(types, type_of, lengths, documents)
         columns.append(window_ids(classes, lengths, half, DOCUMENT_PADDING, DOCUMENT_PADDING))
+    if features.clusters is not None:
+        per_type = features.clusters.of_rows(rows)
+        padding = features.clusters.padding_ids()
+        columns += [
+            window_ids(per_type[type_of, j], lengths, half, padding[j], padding[j])
+            for j in range(per_type.shape[1])
+        ]
     return Windows(np.stack(columns, axis=2), lengths)
