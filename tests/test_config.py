@@ -119,6 +119,7 @@ INVALID = {
         st.integers(2, 100).map(lambda k: [k, k]),
     ),
     "model.cluster_dim": st.one_of(st.integers(max_value=0), st.integers(min_value=101)),
+    "model.lexicon_dim": st.one_of(st.integers(max_value=0), st.integers(min_value=101)),
     "model.decode": NOT_A_NAME,
     "training.epochs": st.integers(max_value=0),
     "training.patience": st.integers(max_value=-1),
@@ -147,6 +148,8 @@ FREE = {
     "vectors.freeze",
     "vectors.skip_bad_lines",
     "model.only_type",
+    "model.lexicons",
+    "model.lexicon_fold",
     "training.with_dev",
     "out",
 }

@@ -245,6 +245,19 @@ class ModelConfig:
         "Width of each position's vector per cluster size.",
         _sized(1, 100, "every window position gets cluster_dim more inputs to W per size"),
     )
+    lexicons: tuple = setting(
+        (),
+        "Lexicon files (TYPE<TAB>phrase lines, e.g. data/lexicons/*.tsv) whose matches every "
+        "position reads, one class per type (empty: no lexicons).",
+    )
+    lexicon_dim: int = setting(
+        4,
+        "Width of each position's vector per lexicon type.",
+        _sized(1, 100, "every window position gets lexicon_dim more inputs to W per type"),
+    )
+    lexicon_fold: bool = setting(
+        False, "Match the lexicons case-folded (more matches, far less precise ones)."
+    )
     decode: str = setting(
         "viterbi",
         "viterbi (IOB2-constrained best sequence) or greedy (argmax per token).",

@@ -2,8 +2,9 @@
 
 Arrays: the network's parameters (E, C, W, b, U, c, and the feature tables P, S, K, D, Q of a
 model that has them), `vocabulary` (the words of E's rows, UTF-8, newline-separated, as uint8
-bytes), `metadata` (UTF-8 JSON as uint8 bytes) and, for a model with word clusters, `clusters`
-(each vocabulary row's cluster per size, int32). Nothing is
+bytes), `metadata` (UTF-8 JSON as uint8 bytes), for a model with word clusters `clusters` (each
+vocabulary row's cluster per size, int32), and for a model with lexicons `lexicon` (its tokenized
+phrases, UTF-8 lines as uint8 bytes: features/lexicons.py). Nothing is
 ever unpickled, and everything is checked before use (model_file_checks): a model file is
 untrusted input.
 """
@@ -50,9 +51,9 @@ from windowner.version import __version__
 FORMAT = "windowner-model"
 # Version 2 added the feature tables (P, S, K, D) and the metadata that says which a model has,
 # and ensembles (members beyond the first as memberN.E, memberN.C, …); a version 1 file is a
-# model without them and loads as one. Version 3 added word clusters (the `clusters` array and
-# the metadata that says a model has them); a model without them is still written as version 2,
-# so that a windowner from before them reads it as it always did.
+# model without them and loads as one. Version 3 added word clusters and lexicons (the `clusters`
+# and `lexicon` arrays and the metadata that says a model has them); a model without them is
+# still written as version 2, so that a windowner from before them reads it as it always did.
 FORMAT_VERSION = 3
 READS_VERSIONS = (1, 2, 3)
 MODEL_ARRAYS = (*PARAM_NAMES, "vocabulary", "metadata")
@@ -193,7 +194,7 @@ def model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
     try:
         check_metadata(metadata)
         check_feature_arrays(metadata, arrays, len(words))
-        features = Features.from_dict(metadata.get("features"), arrays.get("clusters"))
+        features = Features.from_dict(metadata.get("features"), arrays)
         count = metadata.get("ensemble", 1)
         if sorted(members) != list(range(count)):
             raise ValueError(f"{len(members)} sets of parameters for {count} ensemble members")
@@ -269,6 +270,8 @@ def _shape_problem(network: WindowNetwork, features: Features, words: int, tags:
         needed["D"] = len(DOCUMENT_CLASSES)
     if features.clusters is not None:
         needed["Q"] = features.clusters.rows()
+    if features.lexicon is not None:
+        needed["L"] = features.lexicon.rows()
     transitions = [n for n in TRANSITIONS if n in params]
     if transitions and (
         len(transitions) < 2 or params["A"].shape != (tags, tags) or params["a0"].shape != (tags,)

@@ -23,6 +23,7 @@ from numpy.lib import format as npy
 
 from windowner.choices import DECODERS, HEADS, OBJECTIVES, SCHEMES, check_lookup
 from windowner.data.tags import parse_tag
+from windowner.features.lexicons import MAX_LEXICON_BYTES
 from windowner.features.vocabulary import SPECIALS
 from windowner.model.activations import get_activation, hyperparameters
 from windowner.model.network import OPTIONAL_PARAMS, PARAM_NAMES
@@ -35,8 +36,9 @@ SMALL_MEMBER = 1 << 20
 MAX_JSON_DEPTH = 64
 # The arrays a model file holds for its features, beside the parameters, each present exactly
 # when the metadata's features name it (the config's bounds on their sizes, restated for files).
-FEATURE_ARRAYS = {"clusters": np.dtype(np.int32)}
+FEATURE_ARRAYS = {"clusters": np.dtype(np.int32), "lexicon": np.dtype(np.uint8)}
 MAX_CLUSTERINGS, MAX_CLUSTER_SIZE = 8, 16_384
+MAX_LEXICON_TYPES = 16
 _COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 
 
@@ -225,8 +227,8 @@ def _strings(v) -> bool:
 
 def _features(v, meta) -> None:
     """{"subwords": {"lengths": [1, 2, 3], "prefixes": [[...] per length], "suffixes": [...],
-    "shapes": [...] or null}, "document": bool} and optionally "clusters": {"sizes": [...]}, as
-    features.windows.Features.to_dict makes."""
+    "shapes": [...] or null}, "document": bool} and optionally "clusters": {"sizes": [...]} and
+    "lexicon": {"types": [...], "fold": bool}, as features.windows.Features.to_dict makes."""
     _object(v, meta)
     if not {"subwords", "document"} <= set(v) <= {
         "subwords",
@@ -256,6 +258,26 @@ def _features(v, meta) -> None:
         raise ValueError("'subwords.shapes' must be null or a list of distinct strings")
     if "clusters" in v:
         _clusters(v["clusters"], meta)
+    if "lexicon" in v:
+        _lexicon(v["lexicon"], meta)
+
+
+def _lexicon(v, meta) -> None:
+    """{"types": [...], "fold": bool}: 1 to MAX_LEXICON_TYPES distinct type names."""
+    _object(v, meta)
+    types = v.get("types")
+    if (
+        set(v) != {"types", "fold"}
+        or not isinstance(v["fold"], bool)
+        or not isinstance(types, list)
+        or not 0 < len(types) <= MAX_LEXICON_TYPES
+        or len(set(types)) != len(types)
+        or not all(isinstance(t, str) and re.fullmatch(r"[A-Za-z0-9_]{1,32}", t) for t in types)
+    ):
+        raise ValueError(
+            f"'lexicon' must hold 'types' (1 to {MAX_LEXICON_TYPES} distinct names of letters, "
+            "digits or _) and 'fold' (true or false)"
+        )
 
 
 def _clusters(v, meta) -> None:
@@ -374,3 +396,9 @@ def check_feature_arrays(meta: dict, arrays: Mapping[str, np.ndarray], n_words: 
             )
         if n_words and ((ids.min(axis=0) < 0) | (ids.max(axis=0) > np.array(sizes))).any():
             raise ValueError(f"array clusters holds ids outside 0 to the sizes {sizes}")
+    if "lexicon" in arrays:  # its lines are read (and checked) by features/lexicons.py
+        phrases = arrays["lexicon"]
+        if phrases.ndim != 1 or phrases.size > MAX_LEXICON_BYTES:
+            raise ValueError(
+                f"array lexicon is {phrases.shape}, expected at most {MAX_LEXICON_BYTES:,} bytes"
+            )

@@ -20,7 +20,7 @@ from windowner.model.network import HEADS
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_parameter_of_every_variant_is_right(activation, head):
     errors = check_case(activation, head)
-    expected = {"E", "C", "P", "S", "K", "D", "Q", "U", "c", "activation"}
+    expected = {"E", "C", "P", "S", "K", "D", "Q", "L", "U", "c", "activation"}
     expected |= (
         {"W[value]", "W[gate]", "b[value]", "b[gate]"} if "glu" in activation else {"W", "b"}
     )
@@ -76,7 +76,7 @@ def test_planted_bugs_are_caught(monkeypatch, bug):
     assert max(errors.values()) > 1e-3, errors
 
 
-@pytest.mark.parametrize("table", ["Q"])
+@pytest.mark.parametrize("table", ["Q", "L"])
 def test_a_feature_table_routed_from_its_first_slot_only_is_caught(monkeypatch, table):
     """The new tables' gradients take the same path as P and S: every slot reading the table
     adds its slices; a backward that keeps only the first slot's (or only one of a repeated

@@ -44,12 +44,20 @@ class TypeIds:
     type_of: np.ndarray
     columns: np.ndarray
     n_words: int  # lowercased forms the table had numbered
+    texts: list[str]  # the distinct tokens, in the table's order (only ever appended to)
 
     def __len__(self) -> int:
         return len(self.type_of)
 
     def __getitem__(self, rows: slice) -> TypeIds:
-        return TypeIds(self.type_of[rows], self.columns, self.n_words)
+        return TypeIds(self.type_of[rows], self.columns, self.n_words, self.texts)
+
+    def sentences(self, lengths: np.ndarray) -> list[list[str]]:
+        """The tokens' texts as sentences of `lengths` (S,) tokens."""
+        tokens = [self.texts[t] for t in self.type_of.tolist()]
+        sizes = np.asarray(lengths).tolist()
+        ends = np.cumsum(sizes).tolist()
+        return [tokens[end - n : end] for end, n in zip(ends, sizes, strict=True)]
 
 
 class TokenTable:
@@ -70,6 +78,7 @@ class TokenTable:
 
     def _clear(self) -> None:
         self._index: dict[str, int] = {}
+        self._texts: list[str] = []  # the keys of _index, to find a token's text by its number
         self._lowered: dict[str, int] = {}
         width = 2 + len(self.features.subwords.names) + len(self._cluster_padding()) + 3
         self._columns = np.zeros((0, width), np.int32)
@@ -90,8 +99,10 @@ class TokenTable:
             known = len(index)
             type_of = np.fromiter((index.setdefault(t, len(index)) for t in tokens), np.intp)
             if len(index) > known:
-                self._add(list(islice(index, known, None)))
-            return TypeIds(type_of, self._columns, len(self._lowered))
+                new = list(islice(index, known, None))
+                self._add(new)
+                self._texts.extend(new)
+            return TypeIds(type_of, self._columns, len(self._lowered), self._texts)
 
     def _add(self, new: list[str]) -> None:
         """Find the ids of the tokens `new`, in the order they were indexed."""
@@ -142,6 +153,11 @@ class TokenTable:
             columns += list(per_token[:, start : start + len(cluster_padding)].T)
             left += cluster_padding.tolist()
             right += cluster_padding.tolist()
+        lexicon = self.features.lexicon
+        if lexicon is not None:  # phrases span tokens: matched per sentence, as encode does
+            columns += list(lexicon.ids(found.sentences(lengths)).T)
+            left += lexicon.padding_ids().tolist()
+            right += lexicon.padding_ids().tolist()
         ids = window_rows(np.stack(columns, axis=1), lengths, half, left, right)
         return Windows(ids, lengths)
 

@@ -178,10 +178,10 @@ def check_case(
     """The full check of one (activation, head): every parameter's gradient, and the activation.
 
     Builds a small float64 network (vocabulary 12, d 4, casing 3, window 2, hidden 6, 5 tags)
-    with every feature table (two prefix, two suffix and two cluster slots per position, reading
-    one table each, a shape and a document slot), and a batch in which one word occurs in two
-    windows and twice in one, and one prefix row and one cluster row are each read by both
-    slots of their table.
+    with every feature table (two prefix, two suffix, two cluster and two lexicon slots per
+    position, reading one table each, a shape and a document slot), and a batch in which one
+    word occurs in two windows and twice in one, and one prefix row, one cluster row and one
+    lexicon row are each read by both slots of their table.
     Returns {parameter: relative error}.
     """
     rng = np.random.default_rng(seed)
@@ -209,6 +209,7 @@ _SMALL_TABLES = {
     "K": (1, 6, 2),
     "D": (1, 6, 3),
     "Q": (2, 8, 2),
+    "L": (2, 10, 2),
 }
 
 
@@ -261,6 +262,8 @@ def _small_case(
     ids[2, 1, 2] = ids[2, 1, 3] = 4  # one prefix row read by both prefix slots
     q = slots.index("Q")
     ids[3, 0, q] = ids[4, 3, q + 1] = 5  # one cluster row read by both cluster slots
+    lex = slots.index("L")
+    ids[5, 2, lex] = ids[6, 4, lex + 1] = 7  # one lexicon row read by both lexicon slots
     y = rng.integers(0, tags, n)
     if head == "sigmoid":
         y = np.eye(tags)[y]

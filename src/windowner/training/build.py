@@ -17,6 +17,7 @@ from windowner.features.affixes import Subwords
 from windowner.features.casing import CASING_CLASSES
 from windowner.features.clusters import vocabulary_clusters
 from windowner.features.document import DOCUMENT_CLASSES
+from windowner.features.lexicons import TYPES, LexiconFeature, load_lexicon
 from windowner.features.vocabulary import SPECIALS, build_vocabulary
 from windowner.features.windows import Features
 from windowner.model.activations import get_activation, hyperparameters
@@ -95,7 +96,8 @@ def new_features(
     log: Callable[[str], None] = lambda _: None,
 ):
     """The features the config asks for, their string tables built from the training tokens,
-    the word clusters (if asked for) from the rows of E that are `pretrained` (V,) bool.
+    the word clusters (if asked for) from the rows of E that are `pretrained` (V,) bool, the
+    lexicon (if asked for) from its files.
 
     -> (Features, {table name: (rows, width)}) for the tables beside E and C.
     """
@@ -115,13 +117,20 @@ def new_features(
             f"word clusters: k-means at k = {', '.join(map(str, m.cluster_sizes))} over "
             f"{int(pretrained.sum()):,} pretrained rows in {time.perf_counter() - started:.1f} s"
         )
-    features = Features(subwords, bool(m.document_dim), clusters)
+    lexicon = None
+    if m.lexicons:
+        lexicon = LexiconFeature(load_lexicon(m.lexicons), m.lexicon_fold)
+        counts = ", ".join(f"{kind} {lexicon.lexicon.count(kind):,}" for kind in TYPES)
+        log(f"lexicons: {len(lexicon.lexicon):,} phrases ({counts}) from {len(m.lexicons)} files")
+    features = Features(subwords, bool(m.document_dim), clusters, lexicon)
     widths = {"P": m.affix_dim, "S": m.affix_dim, "K": m.shape_dim}
     tables = {name: (rows, widths[name]) for name, rows in subwords.rows().items()}
     if features.document:
         tables["D"] = (len(DOCUMENT_CLASSES), m.document_dim)
     if clusters is not None:
         tables["Q"] = (clusters.rows(), m.cluster_dim)
+    if lexicon is not None:
+        tables["L"] = (lexicon.rows(), m.lexicon_dim)
     return features, tables
 
 
