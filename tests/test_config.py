@@ -151,6 +151,14 @@ INVALID = {
     "model.affix_min_count": st.integers(max_value=0),
     "model.shape_dim": st.one_of(st.integers(max_value=-1), st.integers(min_value=101)),
     "model.document_dim": st.one_of(st.integers(max_value=-1), st.integers(min_value=101)),
+    "model.cluster_sizes": st.one_of(
+        st.lists(st.integers(max_value=1), min_size=1, max_size=3),
+        st.lists(st.integers(min_value=16_385), min_size=1, max_size=3),
+        st.lists(st.integers(2, 100), min_size=9, max_size=12),
+        st.integers(2, 100).map(lambda k: [k, k]),
+    ),
+    "model.cluster_dim": st.one_of(st.integers(max_value=0), st.integers(min_value=101)),
+    "model.lexicon_dim": st.one_of(st.integers(max_value=0), st.integers(min_value=101)),
     "model.decode": NOT_A_NAME,
     "training.epochs": st.integers(max_value=0),
     "training.patience": st.integers(max_value=-1),
@@ -179,6 +187,8 @@ FREE = {
     "vectors.freeze",
     "vectors.skip_bad_lines",
     "model.only_type",
+    "model.lexicons",
+    "model.lexicon_fold",
     "training.with_dev",
     "out",
 }
@@ -191,6 +201,13 @@ WRONG_TYPE = {
     bool: st.one_of(st.integers(), st.text(max_size=5)),
     tuple: st.one_of(st.integers(), st.just("exact"), st.lists(st.integers(), min_size=1)),
 }
+# A list of integers (model.cluster_sizes) is wrongly given as text, a number or booleans.
+WRONG_INTEGER_LIST = st.one_of(
+    st.integers(),
+    st.just("64"),
+    st.lists(st.text(max_size=3), min_size=1, max_size=2),
+    st.lists(st.booleans(), min_size=1, max_size=2),
+)
 
 
 def test_every_key_has_invalid_values_or_is_free():
@@ -203,8 +220,10 @@ def invalid_assignments():
     @st.composite
     def draw(draw_):
         key = draw_(st.sampled_from(keys))
-        kind = type(config_settings()[key].default)
-        choices = [WRONG_TYPE[kind]] + ([INVALID[key]] if key in INVALID else [])
+        field = config_settings()[key]
+        kind = type(field.default)
+        wrong = WRONG_INTEGER_LIST if field.metadata["items"] is int else WRONG_TYPE[kind]
+        choices = [wrong] + ([INVALID[key]] if key in INVALID else [])
         return key, draw_(st.one_of(choices))
 
     return draw()

@@ -7,8 +7,15 @@ import pytest
 
 from tests.model.test_network import small_network
 from windowner.errors import UserError
+from windowner.features.casing import CASING_CLASSES
+from windowner.features.clusters import VocabularyClusters
+from windowner.features.lexicons import Lexicon, LexiconFeature
 from windowner.features.vocabulary import Vocabulary
+from windowner.features.windows import Features
+from windowner.model.activations import get_activation
+from windowner.model.network import WindowNetwork
 from windowner.model_file import Model, load_model, save_model
+from windowner.tagging.predict import predict_tags, token_table
 
 
 def tiny_model() -> Model:
@@ -290,4 +297,151 @@ def test_a_member_inflating_out_of_proportion_is_refused_unread(tmp_path):
         for name, data in members.items():
             z.writestr(name, data)
     with pytest.raises(UserError, match="out of proportion"):
+        load_model(path)
+
+
+# A model with word clusters (two sizes, table Q) and its hostile variants.
+def clustered_model() -> Model:
+    rng = np.random.default_rng(5)
+    vocabulary = Vocabulary(["<unk>", "<s>", "</s>", "paris", "lyon", "rome"], lowercase=True)
+    ids = np.array([[0, 0], [0, 0], [0, 0], [1, 2], [1, 3], [2, 8]], np.int32)
+    clusters = VocabularyClusters((2, 8), ids)
+    features = Features(clusters=clusters)
+    network = WindowNetwork.initialise(
+        rng.normal(size=(6, 4)),
+        len(CASING_CLASSES),
+        5,
+        window=1,
+        hidden=4,
+        activation=get_activation("tanh"),
+        casing_dim=2,
+        rng=rng,
+        slots=features.slots,
+        tables={"Q": (clusters.rows(), 3)},
+    )
+    tags = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
+    return Model(network, vocabulary, tags, {}, features)
+
+
+def test_word_clusters_round_trip_as_format_3_and_plain_models_stay_format_2(tmp_path):
+    save_model(tmp_path / "q.npz", clustered_model())
+    loaded = load_model(tmp_path / "q.npz")
+    assert loaded.features.slots == ("E", "C", "Q", "Q")
+    assert np.array_equal(loaded.features.clusters.ids, clustered_model().features.clusters.ids)
+    assert loaded.metadata["format_version"] == 3
+    assert predict_tags(loaded, [["Paris", "and", "Rome"]])  # tags through the Q slots
+    save_model(tmp_path / "plain.npz", tiny_model())
+    plain = load_model(tmp_path / "plain.npz")
+    assert plain.metadata["format_version"] == 2 and "clusters" not in plain.metadata["features"]
+
+
+def _rewrite_clustered(tmp_path, change) -> str:
+    save_model(tmp_path / "good.npz", clustered_model())
+    with np.load(tmp_path / "good.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    change(arrays)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    return str(tmp_path / "bad.npz")
+
+
+def _set_cluster(value):
+    def change(arrays):
+        ids = arrays["clusters"].copy()
+        ids[4, 1] = value
+        arrays["clusters"] = ids
+
+    return change
+
+
+def _features_edit(edit):
+    return _meta_edit(lambda m: edit(m["features"]))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_set_cluster(9), r"clusters holds ids outside 0 to the sizes \[2, 8\]"),
+        (_set_cluster(-1), "clusters holds ids outside"),
+        (lambda a: a.update(clusters=a["clusters"].astype(np.int64)), "array clusters is int64"),
+        (lambda a: a.update(clusters=a["clusters"][:-1]), r"clusters is int32 \(5, 2\)"),
+        (lambda a: a.update(clusters=a["clusters"][:, :1]), r"expected int32 \(6, 2\)"),
+        (lambda a: a.pop("clusters"), "lacks a clusters array and its features name clusters"),
+        (_features_edit(lambda f: f.pop("clusters")), "has a clusters array and its features do"),
+        (_features_edit(lambda f: f.update(clusters={"sizes": [1, 8]})), "'clusters' must hold"),
+        (_features_edit(lambda f: f.update(clusters={"sizes": 8})), "'clusters' must hold"),
+        (_features_edit(lambda f: f.update(clusters=[2, 8])), "must be a JSON object"),
+        (_features_edit(lambda f: f.update(clusters={"sizes": [2, 9]})), "ids outside|table Q"),
+    ],
+)
+def test_hostile_cluster_arrays_are_refused_in_one_line(tmp_path, change, message):
+    with pytest.raises(UserError, match=message) as error:
+        load_model(_rewrite_clustered(tmp_path, change))
+    assert "\n" not in str(error.value)
+
+
+def lexicon_model() -> Model:
+    """clustered_model() with a lexicon too (two types, table L)."""
+    model = clustered_model()
+    lexicon = Lexicon.from_phrases([("LOC", "Paris"), ("PER", "Rome Smith")], ("PER", "LOC"))
+    features = Features(clusters=model.features.clusters, lexicon=LexiconFeature(lexicon))
+    rng = np.random.default_rng(2)
+    params = dict(model.network.params, L=rng.normal(size=(10, 2)).astype(np.float32))
+    width = 3 * sum(params[name].shape[1] for name in features.slots)
+    params["W"] = rng.normal(size=(4, width)).astype(np.float32)
+    network = WindowNetwork(params, model.network.activation, slots=features.slots)
+    return Model(network, model.vocabulary, model.tags, {}, features)
+
+
+def test_a_lexicon_travels_in_the_model_file(tmp_path):
+    save_model(tmp_path / "l.npz", lexicon_model())
+    loaded = load_model(tmp_path / "l.npz")
+    assert loaded.features.lexicon == lexicon_model().features.lexicon
+    assert loaded.features.slots == ("E", "C", "Q", "Q", "L", "L")
+    windows = token_table(loaded).windows(
+        token_table(loaded).type_ids([["Rome", "Smith", "in", "Paris"]]), np.array([4]), 1
+    )
+    assert windows.ids[:, 1, -2:].tolist() == [[1, 5], [3, 5], [0, 5], [0, 9]]
+    assert predict_tags(loaded, [["Rome", "Smith", "in", "Paris"]])
+
+
+def _rewrite_lexicon(tmp_path, change) -> str:
+    save_model(tmp_path / "good.npz", lexicon_model())
+    with np.load(tmp_path / "good.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    change(arrays)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    return str(tmp_path / "bad.npz")
+
+
+def _phrases(data: bytes):
+    return lambda a: a.update(lexicon=np.frombuffer(data, np.uint8))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_phrases(b"LOC\tParis\n\xff\xfe"), "unreadable|invalid start byte"),
+        (_phrases(b"ORG\tAcme"), "lexicon line 1: unknown type 'ORG'"),
+        (_phrases(b"LOC\tParis\nLOC"), "lexicon line 2: a phrase must have 1 to 32 tokens"),
+        (_phrases(b"LOC\tPa\x00ris"), "control character"),
+        (lambda a: a.update(lexicon=a["lexicon"].reshape(1, -1)), r"array lexicon is \(1, "),
+        (lambda a: a.update(lexicon=a["lexicon"].astype(np.int8)), "array lexicon is int8"),
+        (lambda a: a.pop("lexicon"), "lacks a lexicon array and its features name lexicon"),
+        (_features_edit(lambda f: f.pop("lexicon")), "has a lexicon array and its features do"),
+        (_features_edit(lambda f: f["lexicon"].update(types=["PER"])), "unknown type 'LOC'"),
+        (_features_edit(lambda f: f["lexicon"].update(types=["PER", "PER"])), "'lexicon' must"),
+        (_features_edit(lambda f: f["lexicon"].update(fold="yes")), "'lexicon' must hold"),
+        (_features_edit(lambda f: f["lexicon"].update(types=["a\nb"])), "'lexicon' must hold"),
+    ],
+)
+def test_hostile_lexicons_are_refused_in_one_line(tmp_path, change, message):
+    with pytest.raises(UserError, match=message) as error:
+        load_model(_rewrite_lexicon(tmp_path, change))
+    assert "\n" not in str(error.value)
+
+
+def test_a_lexicon_longer_than_the_bound_is_refused(tmp_path, monkeypatch):
+    path = _rewrite_lexicon(tmp_path, lambda a: None)
+    monkeypatch.setattr("windowner.model_file_checks.MAX_LEXICON_BYTES", 10)
+    with pytest.raises(UserError, match="expected at most 10 bytes"):
         load_model(path)

@@ -35,9 +35,10 @@ class _Expected(ValueError):
     """What a value must be, e.g. "at least 1"."""
 
 
-def setting(default: Any, help: str, rule: Rule | None = None) -> Any:
-    """A config field: its default, the help text the CLI shows, the rule its values follow."""
-    return field(default=default, metadata={"help": help, "rule": rule})
+def setting(default: Any, help: str, rule: Rule | None = None, items: type = str) -> Any:
+    """A config field: its default, the help text the CLI shows, the rule its values follow;
+    `items` is the type of a list setting's items (strings unless said)."""
+    return field(default=default, metadata={"help": help, "rule": rule, "items": items})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -73,6 +74,16 @@ def _sized(low: int, high: int, why: str) -> Rule:
     def rule(v):
         if not low <= v <= high:
             raise _Expected(f"between {low:,} and {high:,} ({why})")
+
+    return rule
+
+
+def _sizes(low: int, high: int, most: int, why: str) -> Rule:
+    """A list of at most `most` distinct integers, each in [low, high] (`why` the bound)."""
+
+    def rule(v):
+        if len(v) > most or len(set(v)) != len(v) or not all(low <= n <= high for n in v):
+            raise _Expected(f"at most {most} distinct numbers between {low:,} and {high:,} ({why})")
 
     return rule
 
@@ -221,6 +232,32 @@ class ModelConfig:
         "Width of the document-context vector per position: the word's casing elsewhere in its "
         "document (0: none).",
         _sized(0, 100, "every window position gets document_dim more inputs to W"),
+    )
+    # Off by default: an ablation turns them on (README.md, Features).
+    cluster_sizes: tuple = setting(
+        (),
+        "k of each k-means clustering of the pretrained vectors whose cluster id every position "
+        "reads, e.g. [64, 256, 1024] (empty: no word clusters).",
+        _sizes(2, 16_384, 8, "k-means over the vectors costs k distances per word and step"),
+        items=int,
+    )
+    cluster_dim: int = setting(
+        4,
+        "Width of each position's vector per cluster size.",
+        _sized(1, 100, "every window position gets cluster_dim more inputs to W per size"),
+    )
+    lexicons: tuple = setting(
+        (),
+        "Lexicon files (TYPE<TAB>phrase lines, e.g. data/lexicons/*.tsv) whose matches every "
+        "position reads, one class per type (empty: no lexicons).",
+    )
+    lexicon_dim: int = setting(
+        4,
+        "Width of each position's vector per lexicon type.",
+        _sized(1, 100, "every window position gets lexicon_dim more inputs to W per type"),
+    )
+    lexicon_fold: bool = setting(
+        False, "Match the lexicons case-folded (more matches, far less precise ones)."
     )
     decode: str = setting(
         "viterbi",
@@ -431,10 +468,12 @@ def _check_value(key: str, value: Any, f: dataclasses.Field, path, origin) -> An
     ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True
+    items = f.metadata.get("items", str)
     if expected is tuple:
-        ok = ok and all(isinstance(item, str) for item in value)
+        ok = ok and all(isinstance(item, items) and not isinstance(item, bool) for item in value)
     if not ok:
-        what = "a list of strings" if expected is tuple else expected.__name__
+        plural = {str: "strings", int: "integers"}[items]
+        what = f"a list of {plural}" if expected is tuple else expected.__name__
         raise _error(
             f"'{key}' must be {what}, got {type(value).__name__} {value!r}", key, path, origin
         )

@@ -1,8 +1,10 @@
 """The model file: one `.npz` of plain arrays plus a JSON metadata entry, never pickled.
 
-Arrays: the network's parameters (E, C, W, b, U, c, and the feature tables P, S, K, D of a model
-that has them), `vocabulary` (the words of E's rows, UTF-8,
-newline-separated, as uint8 bytes) and `metadata` (UTF-8 JSON as uint8 bytes). Nothing is
+Arrays: the network's parameters (E, C, W, b, U, c, and the feature tables P, S, K, D, Q of a
+model that has them), `vocabulary` (the words of E's rows, UTF-8, newline-separated, as uint8
+bytes), `metadata` (UTF-8 JSON as uint8 bytes), for a model with word clusters `clusters` (each
+vocabulary row's cluster per size, int32), and for a model with lexicons `lexicon` (its tokenized
+phrases, UTF-8 lines as uint8 bytes: features/lexicons.py). Nothing is
 ever unpickled, and everything is checked before use (model_file_checks): a model file is
 untrusted input.
 """
@@ -36,15 +38,24 @@ from windowner.model.network import (
     TRANSITIONS,
     WindowNetwork,
 )
-from windowner.model_file_checks import check_arrays, check_metadata, parse_json, read_members
+from windowner.model_file_checks import (
+    FEATURE_ARRAYS,
+    check_arrays,
+    check_feature_arrays,
+    check_metadata,
+    parse_json,
+    read_members,
+)
 from windowner.version import __version__
 
 FORMAT = "windowner-model"
 # Version 2 added the feature tables (P, S, K, D) and the metadata that says which a model has,
 # and ensembles (members beyond the first as memberN.E, memberN.C, …); a version 1 file is a
-# model without them and loads as one.
-FORMAT_VERSION = 2
-READS_VERSIONS = (1, 2)
+# model without them and loads as one. Version 3 added word clusters and lexicons (the `clusters`
+# and `lexicon` arrays and the metadata that says a model has them); a model without them is
+# still written as version 2, so that a windowner from before them reads it as it always did.
+FORMAT_VERSION = 3
+READS_VERSIONS = (1, 2, 3)
 MODEL_ARRAYS = (*PARAM_NAMES, "vocabulary", "metadata")
 
 
@@ -92,7 +103,7 @@ def save_model(path: str | Path, model: Model, extra: dict[str, np.ndarray] | No
     metadata = {
         **{k: v for k, v in model.metadata.items() if k not in (*_DECISIONS, "lowercase")},
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if model.features.arrays() else 2,
         "windowner_version": __version__,
         "tags": model.tags,
         "decode": model.decode,
@@ -113,6 +124,7 @@ def save_model(path: str | Path, model: Model, extra: dict[str, np.ndarray] | No
         arrays.update({f"{_MEMBER}{i}.{name}": array for name, array in member.params.items()})
     arrays["vocabulary"] = _bytes_array("\n".join(model.vocabulary.words))
     arrays["metadata"] = _bytes_array(json.dumps(metadata))
+    arrays.update(model.features.arrays())
     arrays.update(extra or {})
     with atomic_write(path) as f:
         np.savez(f, **arrays)
@@ -140,6 +152,8 @@ def read_arrays(
     def dtypes(name: str) -> np.dtype | None:
         if _member_param(name) is not None:
             return np.dtype(np.float32)
+        if name in FEATURE_ARRAYS:
+            return FEATURE_ARRAYS[name]
         return np.dtype(np.uint8) if name in MODEL_ARRAYS else extra(name)
 
     try:
@@ -179,7 +193,8 @@ def model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
             members.setdefault(where[0], {})[where[1]] = array
     try:
         check_metadata(metadata)
-        features = Features.from_dict(metadata.get("features"))
+        check_feature_arrays(metadata, arrays, len(words))
+        features = Features.from_dict(metadata.get("features"), arrays)
         count = metadata.get("ensemble", 1)
         if sorted(members) != list(range(count)):
             raise ValueError(f"{len(members)} sets of parameters for {count} ensemble members")
@@ -253,6 +268,10 @@ def _shape_problem(network: WindowNetwork, features: Features, words: int, tags:
     needed = features.subwords.rows()
     if features.document:
         needed["D"] = len(DOCUMENT_CLASSES)
+    if features.clusters is not None:
+        needed["Q"] = features.clusters.rows()
+    if features.lexicon is not None:
+        needed["L"] = features.lexicon.rows()
     transitions = [n for n in TRANSITIONS if n in params]
     if transitions and (
         len(transitions) < 2 or params["A"].shape != (tags, tags) or params["a0"].shape != (tags,)

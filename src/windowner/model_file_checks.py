@@ -25,6 +25,7 @@ from numpy.lib import format as npy
 from windowner.choices import DECODERS, HEADS, OBJECTIVES, SCHEMES, check_lookup
 from windowner.data.tags import parse_tag
 from windowner.errors import MAX_TAGS
+from windowner.features.lexicons import MAX_LEXICON_BYTES
 from windowner.features.vocabulary import SPECIALS
 from windowner.model.activations import get_activation, hyperparameters
 from windowner.model.network import OPTIONAL_PARAMS, PARAM_NAMES
@@ -41,6 +42,11 @@ MAX_JSON_DEPTH = 64
 # The metadata of a model of a 400,000-word vocabulary (its affix and shape tables included)
 # takes about 2 MB; the training state less.
 MAX_JSON_BYTES = 16 * 2**20
+# The arrays a model file holds for its features, beside the parameters, each present exactly
+# when the metadata's features name it (the config's bounds on their sizes, restated for files).
+FEATURE_ARRAYS = {"clusters": np.dtype(np.int32), "lexicon": np.dtype(np.uint8)}
+MAX_CLUSTERINGS, MAX_CLUSTER_SIZE = 8, 16_384
+MAX_LEXICON_TYPES = 16
 _COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 
 
@@ -281,10 +287,18 @@ def _strings(v) -> bool:
 
 def _features(v, meta) -> None:
     """{"subwords": {"lengths": [1, 2, 3], "prefixes": [[...] per length], "suffixes": [...],
-    "shapes": [...] or null}, "document": bool}, as features.windows.Features.to_dict makes."""
+    "shapes": [...] or null}, "document": bool} and optionally "clusters": {"sizes": [...]} and
+    "lexicon": {"types": [...], "fold": bool}, as features.windows.Features.to_dict makes."""
     _object(v, meta)
-    if set(v) != {"subwords", "document"} or not isinstance(v["document"], bool):
-        raise ValueError("must hold 'subwords' and 'document' (true or false)")
+    if not {"subwords", "document"} <= set(v) <= {
+        "subwords",
+        "document",
+        *FEATURE_ARRAYS,
+    } or not isinstance(v["document"], bool):
+        raise ValueError(
+            "must hold 'subwords' and 'document' (true or false), and may hold "
+            + " and ".join(repr(k) for k in FEATURE_ARRAYS)
+        )
     sub = v["subwords"]
     _object(sub, meta)
     if set(sub) != {"lengths", "prefixes", "suffixes", "shapes"}:
@@ -302,6 +316,45 @@ def _features(v, meta) -> None:
         _strings(sub["shapes"]) and len(set(sub["shapes"])) == len(sub["shapes"])
     ):
         raise ValueError("'subwords.shapes' must be null or a list of distinct strings")
+    if "clusters" in v:
+        _clusters(v["clusters"], meta)
+    if "lexicon" in v:
+        _lexicon(v["lexicon"], meta)
+
+
+def _lexicon(v, meta) -> None:
+    """{"types": [...], "fold": bool}: 1 to MAX_LEXICON_TYPES distinct type names."""
+    _object(v, meta)
+    types = v.get("types")
+    if (
+        set(v) != {"types", "fold"}
+        or not isinstance(v["fold"], bool)
+        or not isinstance(types, list)
+        or not 0 < len(types) <= MAX_LEXICON_TYPES
+        or len(set(types)) != len(types)
+        or not all(isinstance(t, str) and re.fullmatch(r"[A-Za-z0-9_]{1,32}", t) for t in types)
+    ):
+        raise ValueError(
+            f"'lexicon' must hold 'types' (1 to {MAX_LEXICON_TYPES} distinct names of letters, "
+            "digits or _) and 'fold' (true or false)"
+        )
+
+
+def _clusters(v, meta) -> None:
+    """{"sizes": [k, ...]}: 1 to MAX_CLUSTERINGS distinct sizes from 2 to MAX_CLUSTER_SIZE."""
+    _object(v, meta)
+    sizes = v.get("sizes")
+    if (
+        set(v) != {"sizes"}
+        or not isinstance(sizes, list)
+        or not 0 < len(sizes) <= MAX_CLUSTERINGS
+        or len(set(sizes)) != len(sizes)
+        or not all(_is_int(k) and 2 <= k <= MAX_CLUSTER_SIZE for k in sizes)
+    ):
+        raise ValueError(
+            f"'clusters' must hold 'sizes': 1 to {MAX_CLUSTERINGS} distinct numbers from 2 to "
+            f"{MAX_CLUSTER_SIZE:,}"
+        )
 
 
 def _ensemble_size(v, meta) -> None:
@@ -383,3 +436,29 @@ def check_arrays(meta: dict, params: dict[str, np.ndarray], words: list[str]) ->
         check_finite(name, params[name])
     if words[: len(SPECIALS)] != list(SPECIALS):
         raise ValueError(f"the vocabulary must start with {', '.join(SPECIALS)}")
+
+
+def check_feature_arrays(meta: dict, arrays: Mapping[str, np.ndarray], n_words: int) -> None:
+    """The feature arrays against the metadata: each there exactly when the features name it,
+    `clusters` (n_words, sizes) int32 with column i's ids in [0, sizes[i]]."""
+    features = meta.get("features") or {}
+    for name in FEATURE_ARRAYS:
+        if (name in arrays) != (name in features):
+            has = "has" if name in arrays else "lacks"
+            say = "name" if name in features else "do not name"
+            raise ValueError(f"it {has} a {name} array and its features {say} {name}")
+    if "clusters" in arrays:
+        ids, sizes = arrays["clusters"], features["clusters"]["sizes"]
+        if ids.dtype != np.int32 or ids.shape != (n_words, len(sizes)):
+            raise ValueError(
+                f"array clusters is {ids.dtype} {ids.shape}, expected int32 "
+                f"({n_words}, {len(sizes)}) for {n_words} words and {len(sizes)} sizes"
+            )
+        if n_words and ((ids.min(axis=0) < 0) | (ids.max(axis=0) > np.array(sizes))).any():
+            raise ValueError(f"array clusters holds ids outside 0 to the sizes {sizes}")
+    if "lexicon" in arrays:  # its lines are read (and checked) by features/lexicons.py
+        phrases = arrays["lexicon"]
+        if phrases.ndim != 1 or phrases.size > MAX_LEXICON_BYTES:
+            raise ValueError(
+                f"array lexicon is {phrases.shape}, expected at most {MAX_LEXICON_BYTES:,} bytes"
+            )

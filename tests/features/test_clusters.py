@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 
 from windowner.features.clusters import (
+    MODEL_SEED,
+    NO_CLUSTER,
     assign,
     cluster_words,
     kmeans,
     kmeans_plus_plus,
     unit_rows,
+    vocabulary_clusters,
 )
 from windowner.vectors.loading import load_vectors
 
@@ -70,3 +73,26 @@ def test_kmeans_plus_plus_takes_distinct_rows_even_when_few_are_distinct():
     assert len(kmeans_plus_plus(x, 5, np.random.default_rng(0))) == 5
     with pytest.raises(ValueError, match="between 1 and"):
         kmeans_plus_plus(x, 13, np.random.default_rng(0))
+
+
+def test_vocabulary_clusters_give_rows_without_a_vector_no_cluster():
+    rng = np.random.default_rng(3)
+    E = rng.normal(size=(40, 5)).astype(np.float32)
+    pretrained = np.ones(40, bool)
+    pretrained[:3] = pretrained[-4:] = False  # the specials and fresh training words
+    clusters = vocabulary_clusters(E, pretrained, (4, 8))
+    assert clusters.ids.shape == (40, 2) and clusters.ids.dtype == np.int32
+    assert (clusters.ids[~pretrained] == NO_CLUSTER).all()
+    assert (clusters.ids[pretrained] >= 1).all()
+    assert (clusters.ids[pretrained].max(axis=0) <= (4, 8)).all()
+    expected = cluster_words([], E[pretrained], (4, 8), MODEL_SEED).ids.T + 1
+    assert np.array_equal(clusters.ids[pretrained], expected)
+    # One table Q: size i's rows follow size i-1's, each with its NO_CLUSTER row first.
+    assert clusters.names == ("Q", "Q") and clusters.rows() == 4 + 1 + 8 + 1
+    assert clusters.padding_ids().tolist() == [0, 5]
+    assert clusters.of_rows(np.array([0, 5])).tolist() == [
+        [0, 5],
+        (clusters.ids[5] + [0, 5]).tolist(),
+    ]
+    with pytest.raises(ValueError, match="at least k pretrained vectors"):
+        vocabulary_clusters(E, pretrained, (64,))

@@ -20,6 +20,7 @@ from windowner.features.lexicons import (
     SINGLE,
     TYPES,
     Lexicon,
+    LexiconFeature,
     load_lexicon,
     match_reference,
     read_entries,
@@ -144,3 +145,43 @@ def test_from_phrases_refuses_unknown_types_and_empty_phrases():
         Lexicon.from_phrases([("GPE", "Paris")])
     with pytest.raises(ValueError, match="no tokens"):
         Lexicon.from_phrases([("LOC", " ")])
+
+
+def test_a_lexicon_feature_reads_one_row_of_L_per_type_and_round_trips_as_bytes():
+    lexicon = Lexicon.from_phrases(
+        [
+            ("LOC", "New York City"),
+            ("ORG", "New York Rangers"),
+            ("PER", "John"),
+            ("LOC", "St. Louis"),
+        ]
+    )
+    feature = LexiconFeature(lexicon)
+    assert feature.names == ("L",) * 4 and feature.rows() == 20
+    assert feature.padding_ids().tolist() == [0, 5, 10, 15]
+    ids = feature.ids([["John", "left", "New", "York", "City"], ["St.", "Louis"]])
+    per, loc, org = 0 + SINGLE, 5 + np.array([BEGIN, INSIDE, END]), 10
+    assert ids[:, 0].tolist() == [per, 0, 0, 0, 0, 0, 0]
+    assert ids[2:5, 1].tolist() == loc.tolist() and ids[5:, 1].tolist() == [5 + BEGIN, 5 + END]
+    assert ids[:, 2].tolist() == [org] * 7  # no ORG phrase matched: NONE of ORG
+    stored = feature.to_bytes()
+    assert b"LOC\tSt.\tLouis" in stored.split(b"\n")
+    back = LexiconFeature.from_bytes(stored, TYPES, False)
+    assert back.lexicon.phrases == lexicon.phrases
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"LOC\tParis\n\xff", "can't decode|invalid start byte"),
+        (b"CITY\tParis", "unknown type 'CITY'"),
+        (b"LOC", "1 to 32 tokens"),
+        (b"LOC\tNew\t\tYork", "none empty"),
+        (b"LOC\t" + b"\t".join([b"a"] * 33), "1 to 32 tokens"),
+        (b"LOC\tPa\x1bris", "control character"),
+        (b"LOC\t Paris", "control character or blank"),
+    ],
+)
+def test_stored_lexicon_lines_are_checked(data, message):
+    with pytest.raises(ValueError, match=message):
+        LexiconFeature.from_bytes(data, TYPES, False)

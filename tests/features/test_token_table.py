@@ -5,7 +5,9 @@ import pytest
 
 from windowner.data.conll import read_conll
 from windowner.features.affixes import Subwords
+from windowner.features.clusters import VocabularyClusters
 from windowner.features.document import document_ids
+from windowner.features.lexicons import Lexicon, LexiconFeature
 from windowner.features.token_table import TokenTable, window_rows
 from windowner.features.vocabulary import Vocabulary
 from windowner.features.windows import Features, encode, window_ids
@@ -22,18 +24,48 @@ def vocabulary(corpus):
     return Vocabulary(["<unk>", "<s>", "</s>", *words], lowercase=True)
 
 
-def _features(tokens):
-    return Features(Subwords.build(tokens, (2, 3), with_shape=True, min_count=2), document=True)
+LEXICON = Lexicon.from_phrases(
+    [
+        ("LOC", "Germany"),
+        ("LOC", "New York"),
+        ("LOC", "New York City"),
+        ("ORG", "New York Rangers"),
+        ("PER", "John"),
+        ("MISC", "German"),
+        ("LOC", "U.S."),
+        ("ORG", "European Union"),
+        ("LOC", "London"),
+        ("PER", "London"),
+    ]
+)
+
+
+def _features(tokens, vocabulary=None, fold=False):
+    """Subwords and document context; with a vocabulary, word clusters and a lexicon too
+    (random cluster ids, some rows without a cluster), so that every kind of slot is compared."""
+    subwords = Subwords.build(tokens, (2, 3), with_shape=True, min_count=2)
+    clusters = None
+    if vocabulary is not None:
+        sizes = (4, 9)
+        rng = np.random.default_rng(0)
+        ids = np.stack([rng.integers(0, k + 1, len(vocabulary)) for k in sizes], 1)
+        clusters = VocabularyClusters(sizes, ids.astype(np.int32))
+    lexicon = LexiconFeature(LEXICON, fold) if vocabulary is not None else None
+    return Features(subwords, document=True, clusters=clusters, lexicon=lexicon)
 
 
 def _lengths(sentences):
     return np.array([len(s) for s in sentences], np.int64)
 
 
-def test_batches_through_one_table_give_encodes_windows(corpus, vocabulary):
+@pytest.mark.parametrize("fold", [False, True])
+def test_batches_through_one_table_give_encodes_windows(corpus, vocabulary, fold):
     sentences = [s.tokens for s in corpus]
     documents = [s.document for s in corpus]
-    features = _features([t for s in sentences[::2] for t in s])
+    features = _features([t for s in sentences[::2] for t in s], vocabulary, fold)
+    assert features.slots[-6:] == ("Q", "Q", "L", "L", "L", "L")
+    found = encode(sentences, vocabulary, 2, features, documents).ids[:, 2, -4:]
+    assert (found > features.lexicon.padding_ids()).any(axis=0).all()  # every type matched
     table = TokenTable(vocabulary, features)
     for a in range(0, len(sentences), 700):  # the table grows batch by batch
         batch, docs = sentences[a : a + 700], documents[a : a + 700]
@@ -58,7 +90,7 @@ def test_document_classes_match_document_ids_after_the_table_is_cleared(corpus, 
 
 def test_edge_cases_empty_and_one_token_sentences(vocabulary):
     sentences = [["Paris"], [], ["EU", "rejects", "German", "call"], ["."], []]
-    features = _features(["Paris", "EU", "German", "."])
+    features = _features(["Paris", "EU", "German", "."], vocabulary)
     table = TokenTable(vocabulary, features)
     expected = encode(sentences, vocabulary, 2, features)
     got = table.windows(table.type_ids(sentences), _lengths(sentences), 2)

@@ -9,8 +9,10 @@ from typer.testing import CliRunner
 from tests.conftest import run
 from windowner.cli.gradcheck import app
 from windowner.model import losses, numerics
+from windowner.model import network as network_module
 from windowner.model.activations import ACTIVATIONS, GLU, Tanh
 from windowner.model.gradcheck import VARIANTS, check_all, check_case
+from windowner.model.layers import TableGrad
 from windowner.model.network import HEADS
 
 
@@ -18,7 +20,7 @@ from windowner.model.network import HEADS
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_parameter_of_every_variant_is_right(activation, head):
     errors = check_case(activation, head)
-    expected = {"E", "C", "P", "S", "K", "D", "U", "c", "activation"}
+    expected = {"E", "C", "P", "S", "K", "D", "Q", "L", "U", "c", "activation"}
     expected |= (
         {"W[value]", "W[gate]", "b[value]", "b[gate]"} if "glu" in activation else {"W", "b"}
     )
@@ -72,6 +74,25 @@ def test_planted_bugs_are_caught(monkeypatch, bug):
         monkeypatch.setattr("windowner.model.network.sigmoid_cross_entropy", sigmoid_cross_entropy)
         errors = check_case("tanh", "sigmoid")
     assert max(errors.values()) > 1e-3, errors
+
+
+@pytest.mark.parametrize("table", ["Q", "L"])
+def test_a_feature_table_routed_from_its_first_slot_only_is_caught(monkeypatch, table):
+    """The new tables' gradients take the same path as P and S: every slot reading the table
+    adds its slices; a backward that keeps only the first slot's (or only one of a repeated
+    row's, as E[ids] -= … would) is wrong, and the check says so for that table."""
+    real = network_module.window_backward
+
+    def first_slot_only(dx, cache):
+        grads = real(dx, cache)
+        grad = grads[table]
+        grads[table] = TableGrad(grad.ids[:1], grad.values[:1])
+        return grads
+
+    monkeypatch.setattr(network_module, "window_backward", first_slot_only)
+    errors = check_case("tanh", "softmax")
+    assert errors[table] > 1e-3, errors
+    assert max(v for k, v in errors.items() if k != table) < 1e-6, errors
 
 
 def test_command_exits_1_when_a_backward_is_wrong(monkeypatch):

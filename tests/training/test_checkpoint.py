@@ -65,7 +65,7 @@ def _state_edit(**values):
     [
         (lambda a: a.update({"velocity.W": a["velocity.W"] * np.nan}), "velocity.W holds NaN"),
         (lambda a: a.update({"velocity.W": a["velocity.W"][:, :-1]}), "velocity.W is"),
-        (lambda a: a.update({"velocity.Q": a["velocity.W"]}), "unexpected array velocity.Q"),
+        (lambda a: a.update({"velocity.Z": a["velocity.W"]}), "unexpected array velocity.Z"),
         (lambda a: a.update(order=np.array([0, 0, 5])), "order is not a permutation"),
         (lambda a: a.update(order=np.arange(3.0)), "array order is float64"),
         (_state_edit(epoch="one"), "training state 'epoch' is 'one', expected int in"),

@@ -6,11 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import run
+from tests.conftest import ROOT, run
 from windowner.data.conll import read_conll
 from windowner.errors import UserError
 from windowner.evaluation.evaluate import evaluate
+from windowner.features.lexicons import load_lexicon
+from windowner.features.windows import encode
 from windowner.model_file import load_model
+from windowner.tagging.predict import token_table
 from windowner.training.run import train
 from windowner.vectors.loading import load_vectors
 
@@ -99,3 +102,49 @@ def test_only_type_needs_the_sigmoid_head_and_a_known_type(small_run, tmp_path):
             ),
             log=print,
         )
+
+
+def test_word_clusters_train_save_load_and_tag(small_run, tmp_path):
+    config = small_run(
+        out=str(tmp_path / "q"),
+        **{"training.epochs": 1, "model.cluster_sizes": [16, 64], "model.cluster_dim": 3},
+    )
+    result = train(config, log=lambda _: None, progress=False)
+    model = load_model(result.out / "model.npz")
+    clusters = model.features.clusters
+    assert clusters.sizes == (16, 64) and model.network.params["Q"].shape == (16 + 64 + 2, 3)
+    vectors = load_vectors(config.vectors.spec)
+    pretrained = np.isin(model.vocabulary.words, vectors.words)
+    pretrained[:3] = False
+    assert (clusters.ids[~pretrained] == 0).all() and (clusters.ids[pretrained] > 0).all()
+    dev = read_conll(config.data.dev)
+    assert evaluate(model, dev)[0].f1 == pytest.approx(result.dev.f1)
+    plain = load_model(
+        train(
+            small_run(out=str(tmp_path / "p"), **{"training.epochs": 1}),
+            log=lambda _: None,
+            progress=False,
+        ).out
+        / "model.npz"
+    )
+    assert plain.features.clusters is None and "Q" not in plain.network.params
+
+
+def test_clusters_and_lexicons_train_save_load_and_tag_as_trained(small_run, tmp_path):
+    lexicons = [str(p) for p in sorted((ROOT / "data" / "lexicons").glob("*.tsv"))]
+    config = small_run(
+        out=str(tmp_path / "ql"),
+        **{"training.epochs": 1, "model.cluster_sizes": [16], "model.lexicons": lexicons},
+    )
+    result = train(config, log=lambda _: None, progress=False)
+    model = load_model(result.out / "model.npz")
+    assert model.features.slots[-5:] == ("Q", "L", "L", "L", "L")
+    assert model.network.params["L"].shape == (20, 4) and not model.features.lexicon.fold
+    assert len(model.features.lexicon.lexicon) == len(load_lexicon(lexicons))
+    dev = read_conll(config.data.dev)
+    assert evaluate(model, dev)[0].f1 == pytest.approx(result.dev.f1)
+    sentences = [s.tokens for s in dev.sentences]
+    table = token_table(model)
+    tagged = table.windows(table.type_ids(sentences), [len(s) for s in sentences], 2)
+    trained = encode(sentences, model.vocabulary, 2, model.features)
+    assert np.array_equal(tagged.ids, trained.ids)

@@ -123,3 +123,74 @@ def cluster_words(
         centroids = kmeans(fit, k, seed=seed * 1_000_003 + k, iterations=iterations)
         ids[row] = assign(x, centroids)
     return WordClusters(list(words), tuple(sizes), ids)
+
+
+# The seed of a model's clusterings: fixed, so that clusters depend on the vectors alone and the
+# seeds of a multi-seed run (which become one ensemble, sharing its features) agree on them.
+MODEL_SEED = 0
+NO_CLUSTER = 0  # a row's id at every size when it has no pretrained vector; cluster c is c + 1
+
+
+@dataclass(frozen=True, eq=False)
+class VocabularyClusters:
+    """The cluster of every vocabulary row at each size, as a model stores and reads them.
+
+    Shapes: ids (V, len(sizes)) int32, ids[r, i] in [0, sizes[i]]: NO_CLUSTER for a row without
+    a pretrained vector (the specials, fresh training words), c + 1 for cluster c. A window
+    position reads one slot per size, all in one table Q: size i's rows are
+    offsets[i] + ids[:, i], its NO_CLUSTER row standing for sentence padding too.
+    """
+
+    sizes: tuple[int, ...]
+    ids: np.ndarray
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The table each slot reads, one slot per size."""
+        return ("Q",) * len(self.sizes)
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """(len(sizes),) where each size's rows start in Q."""
+        blocks = np.asarray(self.sizes, np.int32) + 1
+        return (np.cumsum(blocks) - blocks).astype(np.int32)
+
+    def rows(self) -> int:
+        """Q's rows: each size's clusters and its NO_CLUSTER row."""
+        return sum(self.sizes) + len(self.sizes)
+
+    def of_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Q's rows read by the tokens whose vocabulary rows are `rows`. Shapes: (T,) -> (T, m)."""
+        return self.ids[rows] + self.offsets
+
+    def padding_ids(self) -> np.ndarray:
+        """(m,) the rows of a position beyond the sentence edge: each size's NO_CLUSTER."""
+        return self.offsets + NO_CLUSTER
+
+    def to_dict(self) -> dict:
+        return {"sizes": list(self.sizes)}
+
+
+def vocabulary_clusters(
+    E: np.ndarray,
+    pretrained: np.ndarray,
+    sizes: Sequence[int],
+    seed: int = MODEL_SEED,
+    fit_words: int = FIT_WORDS,
+) -> VocabularyClusters:
+    """Cluster the rows of E that hold pretrained vectors (`pretrained`, (V,) bool, in the
+    vectors' order, most frequent first) at each size; every other row gets NO_CLUSTER.
+
+    Shapes: E (V, d) -> ids (V, len(sizes)). A ValueError if a size exceeds the rows fitted.
+    """
+    rows = np.flatnonzero(pretrained)
+    fitted = min(len(rows), fit_words)
+    if any(k > fitted for k in sizes):
+        raise ValueError(
+            f"cluster sizes {list(sizes)}: k-means needs at least k pretrained vectors to fit, "
+            f"and there are {fitted:,}"
+        )
+    found = cluster_words([], E[rows], sizes, seed, fit_words)  # words unused: rows, not keys
+    ids = np.full((len(E), len(sizes)), NO_CLUSTER, np.int32)
+    ids[rows] = found.ids.T + 1
+    return VocabularyClusters(tuple(sizes), ids)

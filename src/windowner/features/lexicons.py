@@ -266,3 +266,79 @@ def read_entries(path: str | Path, types: tuple[str, ...] = TYPES) -> list[tuple
             raise UserError("empty phrase", path, number)
         entries.append((kind, phrase))
     return entries
+
+
+# --- as a model's feature -------------------------------------------------------------------------
+
+# A model file stores its lexicon as UTF-8 lines `TYPE<TAB>token<TAB>token…`, one per phrase and
+# type, the phrases already tokenized (so that tagging needs neither the files nor the
+# tokenizer's view of them). Bounds for reading one from an untrusted file:
+MAX_LEXICON_BYTES = 64 << 20
+MAX_PHRASE_TOKENS = 32
+
+
+@dataclass(frozen=True)
+class LexiconFeature:
+    """A lexicon as features of a window position: one slot per type, reading one table L.
+
+    Type t's rows in L are t·len(CLASSES) + class (NONE, BEGIN, INSIDE, END, SINGLE); the
+    padding beyond a sentence edge reads NONE. `fold`: match case-folded (module docstring).
+    """
+
+    lexicon: Lexicon
+    fold: bool = False
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return ("L",) * len(self.lexicon.types)
+
+    def rows(self) -> int:
+        return len(self.lexicon.types) * len(CLASSES)
+
+    def padding_ids(self) -> np.ndarray:
+        """(m,) the rows a position beyond the sentence edge reads: each type's NONE."""
+        return np.arange(len(self.lexicon.types), dtype=np.int32) * len(CLASSES) + NONE
+
+    def ids(self, sentences: Iterable[Sequence[str]]) -> np.ndarray:
+        """Rows of L every token reads, sentences in order. Shapes: T tokens -> (T, m) int32."""
+        classes = self.lexicon.match(sentences, self.fold).astype(np.int32)
+        return classes + self.padding_ids()
+
+    def to_dict(self) -> dict:
+        return {"types": list(self.lexicon.types), "fold": self.fold}
+
+    def to_bytes(self) -> bytes:
+        """The phrases as the model file stores them (see MAX_LEXICON_BYTES), sorted."""
+        types = self.lexicon.types
+        lines = sorted(
+            "\t".join((kind, *tokens))
+            for tokens, mask in self.lexicon.phrases.items()
+            for i, kind in enumerate(types)
+            if mask >> i & 1
+        )
+        return "\n".join(lines).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes, types: Sequence[str], fold: bool) -> LexiconFeature:
+        """Read to_bytes()'s lines back, each checked; a ValueError says what is wrong where."""
+        if len(data) > MAX_LEXICON_BYTES:
+            raise ValueError(
+                f"its lexicon holds {len(data):,} bytes, more than {MAX_LEXICON_BYTES:,}"
+            )
+        text = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
+        bit = {t: 1 << i for i, t in enumerate(types)}
+        phrases: dict[tuple[str, ...], int] = {}
+        for number, line in enumerate(text.split("\n") if text else [], start=1):
+            kind, *tokens = line.split("\t")
+            if kind not in bit:
+                raise ValueError(f"lexicon line {number}: unknown type {kind!r}")
+            if not 0 < len(tokens) <= MAX_PHRASE_TOKENS or not all(tokens):
+                raise ValueError(
+                    f"lexicon line {number}: a phrase must have 1 to {MAX_PHRASE_TOKENS} tokens, "
+                    "none empty"
+                )
+            if _CONTROL.search(line) or any(t != t.strip() for t in tokens):
+                raise ValueError(f"lexicon line {number}: a control character or blank")
+            key = tuple(tokens)
+            phrases[key] = phrases.get(key, 0) | bit[kind]
+        return cls(Lexicon(phrases, tuple(types)), fold)

@@ -1,10 +1,11 @@
 """What tagging knows about every distinct token it has met, kept from one batch to the next.
 
-A token's word row, casing class, subword ids and document-context facts (its lowercased form,
-its kind, whether it has a lowercase letter) depend on its text alone. `encode` finds them once
-per distinct token of each call; a tagger calls it for every batch of a stream, and the same
-words come back batch after batch. A TokenTable finds them once per distinct token of the whole
-stream, so that a token already met costs one dict lookup and numpy does the rest.
+A token's word row, casing class, subword ids, cluster ids and document-context facts (its
+lowercased form, its kind, whether it has a lowercase letter) depend on its text alone.
+`encode` finds them once per distinct token of each call; a tagger calls it for every batch of
+a stream, and the same words come back batch after batch. A TokenTable finds them once per
+distinct token of the whole stream, so that a token already met costs one dict lookup and
+numpy does the rest.
 
 The windows it cuts are encode's, id for id (tests/features/test_token_table.py): the same
 per-token functions fill it, and the document classes come from the same code.
@@ -37,26 +38,35 @@ class TypeIds:
     as they were then (the table only ever grows into new arrays, or starts afresh, so these
     stay right whatever other threads look up meanwhile). A slice is the slice's tokens.
 
-    Shapes: type_of (T,); columns (V, 2 + m + 3) as TokenTable describes them.
+    Shapes: type_of (T,); columns (V, 2 + m + q + 3) as TokenTable describes them.
     """
 
     type_of: np.ndarray
     columns: np.ndarray
     n_words: int  # lowercased forms the table had numbered
+    texts: list[str]  # the distinct tokens, in the table's order (only ever appended to)
 
     def __len__(self) -> int:
         return len(self.type_of)
 
     def __getitem__(self, rows: slice) -> TypeIds:
-        return TypeIds(self.type_of[rows], self.columns, self.n_words)
+        return TypeIds(self.type_of[rows], self.columns, self.n_words, self.texts)
+
+    def sentences(self, lengths: np.ndarray) -> list[list[str]]:
+        """The tokens' texts as sentences of `lengths` (S,) tokens."""
+        tokens = [self.texts[t] for t in self.type_of.tolist()]
+        sizes = np.asarray(lengths).tolist()
+        ends = np.cumsum(sizes).tolist()
+        return [tokens[end - n : end] for end, n in zip(ends, sizes, strict=True)]
 
 
 class TokenTable:
     """The distinct tokens met so far and each one's ids, for one vocabulary and feature set.
 
-    Shapes: columns (V, 2 + m + 3), row t for the t-th distinct token: word row, casing class,
-    the m subword ids (Features.subwords), then the document facts (lowered-form id, kind,
-    has-lowercase) that features/document.py reads.
+    Shapes: columns (V, 2 + m + q + 3), row t for the t-th distinct token: word row, casing
+    class, the m subword ids (Features.subwords), the q rows of Q its word row's clusters read
+    (Features.clusters), then the document facts (lowered-form id, kind, has-lowercase) that
+    features/document.py reads.
     """
 
     def __init__(self, vocabulary: Vocabulary, features: Features, max_types: int = MAX_TYPES):
@@ -68,8 +78,9 @@ class TokenTable:
 
     def _clear(self) -> None:
         self._index: dict[str, int] = {}
+        self._texts: list[str] = []  # the keys of _index, to find a token's text by its number
         self._lowered: dict[str, int] = {}
-        width = 2 + len(self.features.subwords.names) + 3
+        width = 2 + len(self.features.subwords.names) + len(self._cluster_padding()) + 3
         self._columns = np.zeros((0, width), np.int32)
 
     def __len__(self) -> int:
@@ -88,18 +99,22 @@ class TokenTable:
             known = len(index)
             type_of = np.fromiter((index.setdefault(t, len(index)) for t in tokens), np.intp)
             if len(index) > known:
-                self._add(list(islice(index, known, None)))
-            return TypeIds(type_of, self._columns, len(self._lowered))
+                new = list(islice(index, known, None))
+                self._add(new)
+                self._texts.extend(new)
+            return TypeIds(type_of, self._columns, len(self._lowered), self._texts)
 
     def _add(self, new: list[str]) -> None:
         """Find the ids of the tokens `new`, in the order they were indexed."""
-        subwords = self.features.subwords
+        subwords, clusters = self.features.subwords, self.features.clusters
         words, kind, has_lower = type_facts(new, self._lowered)
+        word_rows = self.vocabulary.ids(new)
         rows = np.column_stack(
             [
-                self.vocabulary.ids(new),
+                word_rows,
                 casing_ids(new),
                 subwords.ids(new) if subwords.names else np.zeros((len(new), 0), np.int32),
+                clusters.of_rows(word_rows) if clusters else np.zeros((len(new), 0), np.int32),
                 words,
                 kind,
                 has_lower,
@@ -122,6 +137,7 @@ class TokenTable:
         """
         lengths = np.asarray(lengths, np.int64)
         n_subwords = len(self.features.subwords.names)
+        cluster_padding = self._cluster_padding()
         per_token = found.columns[found.type_of]
         columns = [per_token[:, 0], per_token[:, 1], *per_token[:, 2 : 2 + n_subwords].T]
         left = [BOS_ID, PADDING_ID, *self.features.subwords.padding_ids()]
@@ -132,8 +148,23 @@ class TokenTable:
             columns.append(np.asarray(document_classes, np.int32))
             left.append(DOCUMENT_PADDING)
             right.append(DOCUMENT_PADDING)
+        if len(cluster_padding):
+            start = 2 + n_subwords
+            columns += list(per_token[:, start : start + len(cluster_padding)].T)
+            left += cluster_padding.tolist()
+            right += cluster_padding.tolist()
+        lexicon = self.features.lexicon
+        if lexicon is not None:  # phrases span tokens: matched per sentence, as encode does
+            columns += list(lexicon.ids(found.sentences(lengths)).T)
+            left += lexicon.padding_ids().tolist()
+            right += lexicon.padding_ids().tolist()
         ids = window_rows(np.stack(columns, axis=1), lengths, half, left, right)
         return Windows(ids, lengths)
+
+    def _cluster_padding(self) -> np.ndarray:
+        """(q,) the Q rows of a position beyond the sentence edge; (0,) without clusters."""
+        clusters = self.features.clusters
+        return clusters.padding_ids() if clusters is not None else np.zeros(0, np.int32)
 
     def document_classes(
         self, found: TypeIds, lengths: np.ndarray, documents: Sequence[int] | None = None

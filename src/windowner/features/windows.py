@@ -6,15 +6,17 @@ per minibatch by the network, so memory stays O(tokens × window), not O(tokens 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from windowner.features.affixes import NO_SUBWORDS, Subwords
 from windowner.features.casing import PADDING_ID, casing_ids
+from windowner.features.clusters import VocabularyClusters
 from windowner.features.document import PADDING_ID as DOCUMENT_PADDING
 from windowner.features.document import classes_of_tokens, token_types
+from windowner.features.lexicons import LexiconFeature
 from windowner.features.vocabulary import BOS_ID, EOS_ID, Vocabulary
 
 
@@ -48,22 +50,62 @@ class Features:
 
     subwords: Subwords = NO_SUBWORDS  # prefixes, suffixes, shapes
     document: bool = False  # the document-context class (features/document.py)
+    clusters: VocabularyClusters | None = None  # the word's cluster per size (features/clusters.py)
+    lexicon: LexiconFeature | None = None  # the token's place in lexicon phrases, per type
 
     @property
     def slots(self) -> tuple[str, ...]:
         """The parameter table each slot of a window position reads, in x's order: E (the word),
-        C (its casing), then P…, S…, K (subwords), then D (document context)."""
-        return ("E", "C", *self.subwords.names, *(("D",) if self.document else ()))
+        C (its casing), then P…, S…, K (subwords), D (document context), Q… (word clusters),
+        L… (lexicon matches, one per type)."""
+        return (
+            "E",
+            "C",
+            *self.subwords.names,
+            *(("D",) if self.document else ()),
+            *(self.clusters.names if self.clusters is not None else ()),
+            *(self.lexicon.names if self.lexicon is not None else ()),
+        )
 
     def to_dict(self) -> dict:
-        return {"subwords": self.subwords.to_dict(), "document": self.document}
+        """The metadata of the features (the cluster ids and the lexicon's phrases are arrays of
+        the model file: only their settings are here). A model without clusters and lexicons
+        has the keys of before them."""
+        out = {"subwords": self.subwords.to_dict(), "document": self.document}
+        if self.clusters is not None:
+            out["clusters"] = self.clusters.to_dict()
+        if self.lexicon is not None:
+            out["lexicon"] = self.lexicon.to_dict()
+        return out
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> Features:
-        """None (a model from before subword and document features) is the plain features."""
+    def from_dict(
+        cls, data: dict | None, arrays: Mapping[str, np.ndarray] | None = None
+    ) -> Features:
+        """None (a model from before subword and document features) is the plain features.
+        `arrays` holds the model file's clusters and lexicon arrays, for metadata that names
+        them (already checked: model_file_checks); a ValueError for a malformed lexicon."""
         if data is None:
             return cls()
-        return cls(Subwords.from_dict(data["subwords"]), bool(data["document"]))
+        arrays = arrays or {}
+        clusters = lexicon = None
+        if "clusters" in data:
+            clusters = VocabularyClusters(tuple(data["clusters"]["sizes"]), arrays["clusters"])
+        if "lexicon" in data:
+            settings = data["lexicon"]
+            phrases = arrays["lexicon"].tobytes()
+            lexicon = LexiconFeature.from_bytes(phrases, settings["types"], settings["fold"])
+        subwords = Subwords.from_dict(data["subwords"])
+        return cls(subwords, bool(data["document"]), clusters, lexicon)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays a model file holds beside the parameters for these features."""
+        out = {}
+        if self.clusters is not None:
+            out["clusters"] = self.clusters.ids
+        if self.lexicon is not None:
+            out["lexicon"] = np.frombuffer(self.lexicon.to_bytes(), np.uint8)
+        return out
 
 
 @dataclass(frozen=True)
@@ -101,16 +143,17 @@ def encode(
 ) -> Windows:
     """Look every token up once and cut the windows, padding with <s>/</s> at sentence edges.
 
-    A word's row, casing class and subwords depend on the word alone, so they are found for each
-    distinct token once (about one in ten of a news corpus's tokens) and spread to every
-    occurrence. `documents[i]` is sentence i's document (features/document.py); None: every
+    A word's row, casing class, subwords and clusters depend on the word alone, so they are
+    found for each distinct token once (about one in ten of a news corpus's tokens) and spread
+    to every occurrence. `documents[i]` is sentence i's document (features/document.py); None: every
     sentence is a document of its own. `document_classes` (T,), when given, is the document
     context already found (for sentences cut from a larger document), and documents is unused.
     """
     types, type_of = token_types(sentences)  # type_of[i]: the distinct token that token i is
     lengths = np.fromiter((len(s) for s in sentences), np.int64, count=len(sentences))
+    rows = vocabulary.ids(types)
     columns = [
-        window_ids(vocabulary.ids(types)[type_of], lengths, half, BOS_ID, EOS_ID),
+        window_ids(rows[type_of], lengths, half, BOS_ID, EOS_ID),
         window_ids(casing_ids(types)[type_of], lengths, half, PADDING_ID, PADDING_ID),
     ]
     subwords = features.subwords
@@ -129,4 +172,18 @@ def encode(
                 documents = range(len(sentences))
             classes = classes_of_tokens(types, type_of, lengths, documents)
         columns.append(window_ids(classes, lengths, half, DOCUMENT_PADDING, DOCUMENT_PADDING))
+    if features.clusters is not None:
+        per_type = features.clusters.of_rows(rows)
+        padding = features.clusters.padding_ids()
+        columns += [
+            window_ids(per_type[type_of, j], lengths, half, padding[j], padding[j])
+            for j in range(per_type.shape[1])
+        ]
+    if features.lexicon is not None:  # phrases span tokens: matched sentence by sentence
+        per_token = features.lexicon.ids(sentences)
+        padding = features.lexicon.padding_ids()
+        columns += [
+            window_ids(per_token[:, j], lengths, half, padding[j], padding[j])
+            for j in range(per_token.shape[1])
+        ]
     return Windows(np.stack(columns, axis=2), lengths)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from windowner.model.activations import Activation, get_activation, hyperparameters
+from windowner.model.dropout import dropout_forward
 from windowner.model.layers import TableGrad, window_forward
 from windowner.model.losses import l2_penalty, sigmoid_cross_entropy, softmax_cross_entropy
 from windowner.model.network import Dropout, WindowNetwork
@@ -177,16 +178,17 @@ def check_case(
     """The full check of one (activation, head): every parameter's gradient, and the activation.
 
     Builds a small float64 network (vocabulary 12, d 4, casing 3, window 2, hidden 6, 5 tags)
-    with every feature table (two prefix and two suffix slots per position, reading one table
-    each, a shape and a document slot), and a batch in which one word occurs in two windows and
-    twice in one, and one prefix row is read by both prefix slots.
+    with every feature table (two prefix, two suffix, two cluster and two lexicon slots per
+    position, reading one table each, a shape and a document slot), and a batch in which one
+    word occurs in two windows and twice in one, and one prefix row, one cluster row and one
+    lexicon row are each read by both slots of their table.
     Returns {parameter: relative error}.
     """
     rng = np.random.default_rng(seed)
     activation = get_activation(activation_name, **activation_params)
     for _ in range(100):  # redraw until no pre-activation sits near a kink
         network, batch = _small_case(activation, head, rng, objective)
-        if activation.name not in KINKED or _min_abs_z(network, batch) > KINK_MARGIN:
+        if activation.name not in KINKED or _min_abs_z(network, batch, dropout) > KINK_MARGIN:
             break
     ids, y = batch
     sentences = None
@@ -201,7 +203,14 @@ def check_case(
 
 
 # The feature tables of the check's network: (slots per position, rows, width).
-_SMALL_TABLES = {"P": (2, 10, 2), "S": (2, 10, 2), "K": (1, 6, 2), "D": (1, 6, 3)}
+_SMALL_TABLES = {
+    "P": (2, 10, 2),
+    "S": (2, 10, 2),
+    "K": (1, 6, 2),
+    "D": (1, 6, 3),
+    "Q": (2, 8, 2),
+    "L": (2, 10, 2),
+}
 
 
 # The sentence objective's check: 4 sentences over the 7 windows, gold paths IOB2 allows over
@@ -251,15 +260,23 @@ def _small_case(
     ids = np.stack([rng.integers(0, rows[slot], (n, 5)) for slot in slots], axis=2)
     ids[0, 0, 0] = ids[0, 4, 0] = ids[1, 2, 0] = 3  # a word twice in a window and in another one
     ids[2, 1, 2] = ids[2, 1, 3] = 4  # one prefix row read by both prefix slots
+    q = slots.index("Q")
+    ids[3, 0, q] = ids[4, 3, q + 1] = 5  # one cluster row read by both cluster slots
+    lex = slots.index("L")
+    ids[5, 2, lex] = ids[6, 4, lex + 1] = 7  # one lexicon row read by both lexicon slots
     y = rng.integers(0, tags, n)
     if head == "sigmoid":
         y = np.eye(tags)[y]
     return network, (ids, y)
 
 
-def _min_abs_z(network: WindowNetwork, batch) -> float:
+def _min_abs_z(network: WindowNetwork, batch, dropout: tuple[float, float] = (0.0, 0.0)) -> float:
+    """min |z| over the batch, z as the check computes it: x dropped out with the check's masks
+    (the x mask is the first one its generator draws)."""
     ids, _ = batch
     x, _ = window_forward(network.params, network.slots, ids)
+    if dropout[0] > 0:
+        x, _ = dropout_forward(x, dropout[0], np.random.default_rng(DROPOUT_SEED))
     z = x @ network.params["W"].T + network.params["b"]
     return float(np.abs(z).min())
 

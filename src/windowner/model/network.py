@@ -1,8 +1,9 @@
 """The lecture's window classifier: x = [e(w₋₂); …; e(w₊₂)], z = Wx + b, h = f(z), s = Uh + c.
 
 Each position's e(w) is its word vector (a row of E) followed by the learned vectors of its
-features: casing (C), prefixes (P), suffixes (S), shape (K) and document context (D), as many
-as the model has (features/windows.py, Features.slots, says which table each slot reads).
+features: casing (C), prefixes (P), suffixes (S), shape (K), document context (D), word
+clusters (Q) and lexicon matches (L), as many as the model has (features/windows.py,
+Features.slots, says which table each slot reads).
 
 Two heads read the scores s: `softmax` (p = softmax(s), cross-entropy over the tags) and
 `sigmoid` (the lecture's σ(s_c) for each output c, one-vs-rest logistic losses). One loss(...)
@@ -31,7 +32,8 @@ from windowner.model.numerics import log_sigmoid, log_softmax
 from windowner.model.sentence import initial_transitions, marginals, sentence_loss
 
 PARAM_NAMES = ("E", "C", "W", "b", "U", "c")  # every model has these
-FEATURE_TABLES = ("P", "S", "K", "D")  # prefixes, suffixes, shapes, document context
+# prefixes, suffixes, shapes, document context, word clusters, lexicon matches
+FEATURE_TABLES = ("P", "S", "K", "D", "Q", "L")
 TRANSITIONS = ("A", "a0")  # the sentence objective's transition and start scores
 OPTIONAL_PARAMS = FEATURE_TABLES + TRANSITIONS
 # The heads (choices.HEADS) and objectives (choices.OBJECTIVES): window is each window's own
@@ -50,7 +52,7 @@ class Dropout:
 
 class WindowNetwork:
     """Parameters (shapes): E (V, d) word vectors, C (K, k) casing vectors, optional feature
-    tables P, S, K, D (rows, width), W (H', n·D₀), b (H',), U (T, H), c (T,); n = 2·window + 1
+    tables P, S, K, D, Q, L (rows, width), W (H', n·D₀), b (H',), U (T, H), c (T,); n = 2·window + 1
     positions, D₀ = the widths of a position's slots summed, H' = H (2H for gated units).
     `slots` names the table each slot of a position reads, ("E", "C") without other features.
     With the sentence objective (params A (T, T) and a0 (T,) present), s are a path's token
@@ -89,7 +91,8 @@ class WindowNetwork:
         objective: str = "window",
     ) -> WindowNetwork:
         """Glorot-uniform W and U, zero biases, casing and feature vectors on the word vectors'
-        scale. `tables` gives each feature table's (rows, width), P, S, K, D as `slots` has them.
+        scale. `tables` gives each feature table's (rows, width), P, S, K, D, Q, L as `slots` has
+        them.
         """
         tables = tables or {}
         d = E.shape[1]

@@ -3,6 +3,7 @@ records how it was made."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -14,8 +15,10 @@ from windowner.data.tags import OUTSIDE
 from windowner.errors import MAX_TAGS, UserError, check_size
 from windowner.features.affixes import Subwords
 from windowner.features.casing import CASING_CLASSES
+from windowner.features.clusters import vocabulary_clusters
 from windowner.features.document import DOCUMENT_CLASSES
-from windowner.features.vocabulary import build_vocabulary
+from windowner.features.lexicons import TYPES, LexiconFeature, load_lexicon
+from windowner.features.vocabulary import SPECIALS, build_vocabulary
 from windowner.features.windows import Features
 from windowner.model.activations import get_activation, hyperparameters
 from windowner.model.network import WindowNetwork
@@ -50,7 +53,8 @@ def new_model(
         f"{len(vocabulary):,} rows; lookup {' → '.join(v.lookup)}"
     )
     log(f"train {vocabulary.coverage(train_tokens).summary()}")
-    features, tables = new_features(config, train_tokens)
+    pretrained = _pretrained_rows(vocabulary.words, vectors.words)
+    features, tables = new_features(config, train_tokens, E, pretrained, log)
     if tables:
         log(
             "features: "
@@ -100,20 +104,59 @@ def check_network_size(
     check_size(what, rows * columns, 8)
 
 
-def new_features(config: Config, train_tokens: list[str]):
-    """The features the config asks for, their string tables built from the training tokens.
+def new_features(
+    config: Config,
+    train_tokens: list[str],
+    E: np.ndarray | None = None,
+    pretrained: np.ndarray | None = None,
+    log: Callable[[str], None] = lambda _: None,
+):
+    """The features the config asks for, their string tables built from the training tokens,
+    the word clusters (if asked for) from the rows of E that are `pretrained` (V,) bool, the
+    lexicon (if asked for) from its files.
 
     -> (Features, {table name: (rows, width)}) for the tables beside E and C.
     """
     m = config.model
     lengths = tuple(range(1, m.affix_max + 1)) if m.affix_dim else ()
     subwords = Subwords.build(train_tokens, lengths, bool(m.shape_dim), m.affix_min_count)
-    features = Features(subwords, bool(m.document_dim))
+    clusters = None
+    if m.cluster_sizes:
+        if E is None or pretrained is None:
+            raise ValueError("word clusters need the embedding rows and which are pretrained")
+        started = time.perf_counter()
+        try:
+            clusters = vocabulary_clusters(E, pretrained, m.cluster_sizes)
+        except ValueError as error:
+            raise UserError(f"'model.cluster_sizes': {error}") from None
+        log(
+            f"word clusters: k-means at k = {', '.join(map(str, m.cluster_sizes))} over "
+            f"{int(pretrained.sum()):,} pretrained rows in {time.perf_counter() - started:.1f} s"
+        )
+    lexicon = None
+    if m.lexicons:
+        lexicon = LexiconFeature(load_lexicon(m.lexicons), m.lexicon_fold)
+        counts = ", ".join(f"{kind} {lexicon.lexicon.count(kind):,}" for kind in TYPES)
+        log(f"lexicons: {len(lexicon.lexicon):,} phrases ({counts}) from {len(m.lexicons)} files")
+    features = Features(subwords, bool(m.document_dim), clusters, lexicon)
     widths = {"P": m.affix_dim, "S": m.affix_dim, "K": m.shape_dim}
     tables = {name: (rows, widths[name]) for name, rows in subwords.rows().items()}
     if features.document:
         tables["D"] = (len(DOCUMENT_CLASSES), m.document_dim)
+    if clusters is not None:
+        tables["Q"] = (clusters.rows(), m.cluster_dim)
+    if lexicon is not None:
+        tables["L"] = (lexicon.rows(), m.lexicon_dim)
     return features, tables
+
+
+def _pretrained_rows(words: list[str], pretrained_words: list[str]) -> np.ndarray:
+    """(V,) bool: the vocabulary rows that hold a pretrained vector. A fresh row's word is never
+    a pretrained word (build_vocabulary gives one only to keys no pretrained word serves)."""
+    known = set(pretrained_words)
+    mask = np.fromiter((w in known for w in words), bool, count=len(words))
+    mask[: len(SPECIALS)] = False
+    return mask
 
 
 def tag_set(corpus: Corpus) -> list[str]:
