@@ -23,7 +23,8 @@ from typing import Any
 
 from windowner import choices
 from windowner.choices import check_hyperparameter, check_lookup, listed, quoted, resolve_scheme
-from windowner.errors import UserError, reading
+from windowner.data.bounded import read_text
+from windowner.errors import UserError
 
 # A rule takes a value of the field's type and raises ValueError for one it refuses: _Expected
 # with what the value must be, or the owner's own message.
@@ -320,6 +321,10 @@ def help_of(key: str) -> str:
     return settings()[key].metadata["help"]
 
 
+# A config is a page of settings: a file longer than this is not one (/dev/zero, a pipe).
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
     """Defaults, then the TOML file (if any), then `overrides` keyed 'section.key' (or 'out').
 
@@ -328,8 +333,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     """
     raw: dict[str, Any] = {}
     if path is not None:
-        with reading(path, "a TOML config file"):
-            text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path, "a TOML config file", max_bytes=MAX_CONFIG_BYTES)
         try:
             raw = tomllib.loads(text)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
