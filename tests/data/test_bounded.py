@@ -6,36 +6,17 @@ from __future__ import annotations
 
 import io
 import os
-import resource
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, ROOT, one_error_line
+from tests.conftest import ROOT, one_error_line, run_limited
 from windowner.data.bounded import bounded_lines, decoded_lines
 from windowner.errors import UserError
 
-MEMORY = 2 << 30
 EXAMPLES = ROOT / "examples"
-
-
-def limited() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
-def run_limited(command: str, *args, timeout: float = 120) -> subprocess.CompletedProcess:
-    """`command` run with at most MEMORY of address space, stdin closed."""
-    return subprocess.run(
-        [str(BIN / command), *map(str, args)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        preexec_fn=limited,
-    )
 
 
 def feed_forever(fifo: Path, block: bytes) -> threading.Thread:

@@ -20,6 +20,7 @@ from windowner.errors import UserError, reading
 CHUNK = 1 << 16  # bytes read at a time
 NUL_MESSAGE = "a NUL byte: a binary file, or text not in UTF-8 (UTF-16?)"
 _UTF8_BOM = b"\xef\xbb\xbf"
+STDIN = "<stdin>"  # the name of '-' in errors
 
 
 def open_binary(source: str | Path, expected: str) -> BinaryIO:
@@ -88,6 +89,7 @@ def decoded_lines(
     every line end.
     """
     stream = open_binary(source, expected)
+    source = STDIN if str(source) == "-" else source
     number = total = 0
     try:
         with reading(source, expected):

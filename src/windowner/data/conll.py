@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from windowner.choices import DELIMITERS, listed, quoted
-from windowner.data.bounded import decoded_lines
+from windowner.data.bounded import STDIN, decoded_lines
 from windowner.data.tags import (
     SchemeError,
     detect_scheme,
@@ -87,7 +87,7 @@ def read_conll(
     delimiter: str | None = None,
     scheme: str | None = None,
 ) -> Corpus:
-    """Parse a CoNLL file; every problem is a UserError naming the file and line.
+    """Parse a CoNLL file ('-': stdin); every problem is a UserError naming the file and line.
 
     `columns` is (token, tag), 0-based, negative from the end; default (0, -1). `delimiter` is
     "whitespace" (the default: any run of spaces or tabs) or "tab" (tokens may hold spaces).
@@ -100,6 +100,8 @@ def read_conll(
     token_column, tag_column = (0, -1) if columns is None else columns
     separator = resolve_delimiter(delimiter)
     forced = resolve_scheme_option(scheme)
+    lines = _lines(path)
+    path = STDIN if str(path) == "-" else path  # its name in errors and the corpus
     raw: list[tuple[tuple[str, ...], list[str]]] = []
     first_line: dict[str, int] = {}  # each distinct tag -> the line it first appears on
     tokens: list[str] = []
@@ -116,7 +118,7 @@ def read_conll(
             tokens.clear()
             tags.clear()
 
-    for number, line in enumerate(_lines(path), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             close_sentence()
             continue

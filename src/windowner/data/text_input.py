@@ -26,7 +26,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # characters, is refused. The record is held whole (its jsonl "text" comes before its
 # entities), a few times over while it is decoded, tagged and written.
 MAX_UNIT = 64 << 20
-_TOO_LONG = f"ner-tag tags units of at most {MAX_UNIT:,} (64 MiB)"
+_TOO_LONG = "ner-tag tags units of at most 64 MiB, each held in memory"
 
 
 class TextReader:
@@ -83,9 +83,7 @@ class TextReader:
             yield from self._wide_lines()
             return
         encoding = self.encoding
-        raws = bounded_lines(
-            self._stream, self.name, max_line=MAX_UNIT, too_long=f"{_TOO_LONG} bytes"
-        )
+        raws = bounded_lines(self._stream, self.name, max_line=MAX_UNIT, too_long=_TOO_LONG)
         for number, raw in enumerate(raws, start=1):
             self.bytes_read += len(raw)
             if number == 1 and raw.startswith(_UTF8_BOM) and encoding.startswith("utf-8"):
@@ -125,7 +123,8 @@ class TextReader:
             parts.append(part)
             size += len(part)
             if size > MAX_UNIT:
-                raise UserError(f"a line longer than {_TOO_LONG} characters", self.name, number)
+                message = f"a line longer than {MAX_UNIT:,} characters: {_TOO_LONG}"
+                raise UserError(message, self.name, number)
             if part.endswith("\n"):
                 break
         return "".join(parts)
@@ -139,7 +138,8 @@ class TextReader:
                 size = 0
             size += len(line) + 1
             if size > MAX_UNIT:
-                raise UserError(f"a {self.unit} longer than {_TOO_LONG} characters", self.name)
+                message = f"a {self.unit} longer than {MAX_UNIT:,} characters: {_TOO_LONG}"
+                raise UserError(message, self.name)
             yield line
 
     def _checked(self, line: str, number: int) -> str:
