@@ -111,3 +111,45 @@ def test_a_type_named_o_is_refused_where_data_is_read(model, tmp_path, tags):
     gold.write_text(f"EU B-ORG\nZorblax {tags[0]}\nPrime {tags[1]}\n", encoding="utf-8")
     result = run_limited("ner-eval", model, gold, "--errors")
     assert "gold.txt:2: entity type 'O' in tag" in one_error_line(result)
+
+
+# Table files and vectors that their libraries report badly: one clear line each
+
+
+def write_parquet(path, columns: dict[str, list], names: list[str] | None = None):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = [pa.array(values, type) for values, type in columns.values()]
+    pq.write_table(pa.Table.from_arrays(arrays, names=names or list(columns)), path)
+
+
+@pytest.mark.parametrize("command", ["ner-eval", "ner-tag"])
+def test_table_files_that_datasets_reports_badly_are_one_clear_line(command, model, tmp_path):
+    import pyarrow as pa
+
+    strings = pa.list_(pa.string())
+    two = tmp_path / "two.parquet"
+    write_parquet(two, {"a": (["x"], pa.string()), "b": (["y"], pa.string())}, ["text", "text"])
+    empty = tmp_path / "empty.parquet"
+    write_parquet(empty, {"tokens": ([], strings), "ner_tags": ([], strings), "text": ([], None)})
+    nothing = tmp_path / "empty.jsonl"
+    nothing.write_bytes(b"")
+    expected = {
+        two: "two columns named 'text'",
+        empty: "no rows: the file holds no data",
+        nothing: "no rows: the file is empty",
+    }
+    for path, message in expected.items():
+        args = [model, path] if command == "ner-eval" else [model, "--dataset", path]
+        extra = ["-o", tmp_path / f"out{path.suffix}"] if command == "ner-tag" else []
+        line = one_error_line(run_limited(command, *args, *extra))
+        assert line.startswith(f"error: {path}: ") and message in line, line
+
+
+def test_a_tab_in_a_vectors_line_says_so(tmp_path):
+    vectors = tmp_path / "vectors.txt"
+    row = " ".join(["0.1"] * 50)
+    vectors.write_text(f"the {row}\nof\t{row}\n", encoding="utf-8")
+    line = one_error_line(run_limited("ner-vectors", "neighbors", "--vectors", vectors, "the"))
+    assert "vectors.txt:2: cannot read vectors: a tab: expected a word and 50 numbers" in line

@@ -201,7 +201,10 @@ def main(
                     raise UserError(
                         "--master, --conf, --num-partitions and --shared-model need --engine spark"
                     )
+                from windowner.data.sources import check_table_file
                 from windowner.tagging.tables import tag_dataset
+
+                check_table_file(dataset)
 
                 result = tag_dataset(
                     model,
