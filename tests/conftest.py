@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,31 @@ def run(command: str, *args, stdin: str | None = None) -> subprocess.CompletedPr
         text=True,
         timeout=300,
     )
+
+
+MEMORY_LIMIT = 2 << 30  # run_limited's address space: the "bounded memory" of a bad input
+
+
+def run_limited(
+    command: str, *args, stdin: bytes | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """`command` run with at most MEMORY_LIMIT of address space (RLIMIT_AS) and a timeout,
+    `stdin` its input (None: closed); stdout and stderr decoded."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+    result = subprocess.run(
+        [str(BIN / command), *map(str, args)],
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        capture_output=True,
+        timeout=timeout,
+        preexec_fn=limit,
+    )
+    result.stdout = result.stdout.decode("utf-8", "replace")
+    result.stderr = result.stderr.decode("utf-8", "replace")
+    return result
 
 
 @pytest.fixture(scope="session")

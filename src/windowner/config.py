@@ -24,7 +24,8 @@ from typing import Any
 
 from windowner import choices
 from windowner.choices import check_hyperparameter, check_lookup, listed, quoted, resolve_scheme
-from windowner.errors import UserError, reading
+from windowner.data.bounded import read_text
+from windowner.errors import UserError
 
 # A rule takes a value of the field's type and raises ValueError for one it refuses: _Expected
 # with what the value must be, or the owner's own message.
@@ -364,6 +365,10 @@ def help_of(key: str) -> str:
     return settings()[key].metadata["help"]
 
 
+# A config is a page of settings: a file longer than this is not one (/dev/zero, a pipe).
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
     """Defaults, then the TOML file (if any), then `overrides` keyed 'section.key' (or 'out').
 
@@ -372,16 +377,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     """
     raw: dict[str, Any] = {}
     if path is not None:
-        with reading(path, "a TOML config file"):
-            data = Path(path).read_bytes()
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise UserError(
-                f"not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start:,}); "
-                "TOML files are UTF-8",
-                path,
-            ) from None
+        text = read_text(path, "a TOML config file", max_bytes=MAX_CONFIG_BYTES)
         try:
             raw = parse_toml(text)
         except ValueError as error:

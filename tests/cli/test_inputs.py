@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import one_error_line, run
+from tests.conftest import one_error_line, run, run_limited
 from windowner.data.text_input import TextReader
 from windowner.errors import UserError
 
@@ -76,3 +76,80 @@ def test_encodings_and_a_malformed_dataset_through_ner_tag(model, tmp_path):
     result = run("ner-tag", model, "--dataset", tmp_path / "bad.jsonl", "-o", tmp_path / "o.jsonl")
     assert "bad.jsonl: cannot read as json: JSON parse error" in one_error_line(result)
     assert not (tmp_path / "o.jsonl").exists()
+
+
+# ner-eval (issue "Nothing lost, nothing unbounded"): stdin, --output's tokens, a type named O
+
+GOLD = "EU B-ORG\nrejects O\nGerman B-MISC\ncall O\n\nPeter B-PER\nBlackburn I-PER\n"
+
+
+def test_ner_eval_reads_gold_data_from_stdin(model, tmp_path):
+    gold = tmp_path / "gold.txt"
+    gold.write_text(GOLD, encoding="utf-8")
+    from_file = run_limited("ner-eval", model, gold, "--json")
+    from_stdin = run_limited("ner-eval", model, "-", "--json", stdin=GOLD.encode())
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    assert from_stdin.stdout == from_file.stdout
+    bad = run_limited("ner-eval", model, "-", stdin=b"EU B-ORG\nrejects\n")
+    assert one_error_line(bad).startswith("error: <stdin>:2: expected 'token ... tag'")
+
+
+def test_ner_eval_output_refuses_a_token_with_whitespace(model, tmp_path):
+    """A tab-delimited file's token may hold a space: 'token gold predicted' lines cannot."""
+    gold = tmp_path / "gold.tsv"
+    gold.write_text("New York\tB-LOC\nis\tO\n", encoding="utf-8")
+    out = tmp_path / "predicted.txt"
+    result = run_limited("ner-eval", model, gold, "--delimiter", "tab", "--output", out)
+    assert "token 'New York' of sentence 1 holds whitespace" in one_error_line(result)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("tags", [("B-O", "I-O"), ("I-O", "I-O")])
+def test_a_type_named_o_is_refused_where_data_is_read(model, tmp_path, tags):
+    """--errors marks missed entities with O: a type named O would vanish from it."""
+    gold = tmp_path / "gold.txt"
+    gold.write_text(f"EU B-ORG\nZorblax {tags[0]}\nPrime {tags[1]}\n", encoding="utf-8")
+    result = run_limited("ner-eval", model, gold, "--errors")
+    assert "gold.txt:2: entity type 'O' in tag" in one_error_line(result)
+
+
+# Table files and vectors that their libraries report badly: one clear line each
+
+
+def write_parquet(path, columns: dict[str, list], names: list[str] | None = None):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = [pa.array(values, type) for values, type in columns.values()]
+    pq.write_table(pa.Table.from_arrays(arrays, names=names or list(columns)), path)
+
+
+@pytest.mark.parametrize("command", ["ner-eval", "ner-tag"])
+def test_table_files_that_datasets_reports_badly_are_one_clear_line(command, model, tmp_path):
+    import pyarrow as pa
+
+    strings = pa.list_(pa.string())
+    two = tmp_path / "two.parquet"
+    write_parquet(two, {"a": (["x"], pa.string()), "b": (["y"], pa.string())}, ["text", "text"])
+    empty = tmp_path / "empty.parquet"
+    write_parquet(empty, {"tokens": ([], strings), "ner_tags": ([], strings), "text": ([], None)})
+    nothing = tmp_path / "empty.jsonl"
+    nothing.write_bytes(b"")
+    expected = {
+        two: "two columns named 'text'",
+        empty: "no rows: the file holds no data",
+        nothing: "no rows: the file is empty",
+    }
+    for path, message in expected.items():
+        args = [model, path] if command == "ner-eval" else [model, "--dataset", path]
+        extra = ["-o", tmp_path / f"out{path.suffix}"] if command == "ner-tag" else []
+        line = one_error_line(run_limited(command, *args, *extra))
+        assert line.startswith(f"error: {path}: ") and message in line, line
+
+
+def test_a_tab_in_a_vectors_line_says_so(tmp_path):
+    vectors = tmp_path / "vectors.txt"
+    row = " ".join(["0.1"] * 50)
+    vectors.write_text(f"the {row}\nof\t{row}\n", encoding="utf-8")
+    line = one_error_line(run_limited("ner-vectors", "neighbors", "--vectors", vectors, "the"))
+    assert "vectors.txt:2: cannot read vectors: a tab: expected a word and 50 numbers" in line

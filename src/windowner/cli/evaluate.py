@@ -19,7 +19,9 @@ def main(
     model: Annotated[Path, typer.Argument(help="Model file (.npz) written by ner-train.")],
     data: Annotated[
         str,
-        typer.Argument(help="Labelled data: CoNLL file, hf:NAME[@SPLIT], parquet/jsonl/arrow."),
+        typer.Argument(
+            help="Labelled data: CoNLL file ('-': stdin), hf:NAME[@SPLIT], parquet/jsonl/arrow."
+        ),
     ],
     as_json: Annotated[
         bool,
@@ -65,6 +67,7 @@ def main(
     with user_errors():
         from windowner.atomic import refuse_inputs
         from windowner.data.sources import parse_columns, read_corpus
+        from windowner.evaluation.evaluate import check_output_tokens
         from windowner.evaluation.report import (
             check_decode,
             check_errors,
@@ -88,6 +91,8 @@ def main(
             delimiter=delimiter,
             scheme=scheme,
         )
+        if output is not None:
+            check_output_tokens(corpus)  # before the model runs and the page is written
         report = evaluate_report(loaded, corpus, decode, errors)
         if html is not None:
             report.write_html(html, f"windowner: {Path(model).name} on {data}")

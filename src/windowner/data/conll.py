@@ -8,11 +8,12 @@ Tags may be written in IOB1, IOB2, IOBES, BILOU or IO; the scheme is detected fr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from windowner.choices import DELIMITERS, listed, quoted
+from windowner.data.bounded import STDIN, decoded_lines
 from windowner.data.tags import (
     SchemeError,
     detect_scheme,
@@ -21,7 +22,7 @@ from windowner.data.tags import (
     spans,
     to_iob2,
 )
-from windowner.errors import UserError, reading
+from windowner.errors import UserError
 
 DOCSTART = "-DOCSTART-"
 # --delimiter names (choices.DELIMITERS) -> str.split's separator (None: any run of whitespace).
@@ -32,6 +33,10 @@ _SPACES = re.compile(r"[ \t]+")
 # Characters no CoNLL text holds: C0/C1 controls except tab, DEL and the Unicode line breaks.
 # A NUL means a binary file; the others would be read as column or line breaks by some tools.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# No CoNLL line (a token and its columns) is longer than this: past it the file is not CoNLL
+# (an endless line of text), and reading stops there rather than hold more. A 10 MB token is
+# still read (tests/cli/test_bad_input.py).
+MAX_LINE_BYTES = 32 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +87,7 @@ def read_conll(
     delimiter: str | None = None,
     scheme: str | None = None,
 ) -> Corpus:
-    """Parse a CoNLL file; every problem is a UserError naming the file and line.
+    """Parse a CoNLL file ('-': stdin); every problem is a UserError naming the file and line.
 
     `columns` is (token, tag), 0-based, negative from the end; default (0, -1). `delimiter` is
     "whitespace" (the default: any run of spaces or tabs) or "tab" (tokens may hold spaces).
@@ -95,7 +100,8 @@ def read_conll(
     token_column, tag_column = (0, -1) if columns is None else columns
     separator = resolve_delimiter(delimiter)
     forced = resolve_scheme_option(scheme)
-    text = _read_text(path)
+    lines = _lines(path)
+    path = STDIN if str(path) == "-" else path  # its name in errors and the corpus
     raw: list[tuple[tuple[str, ...], list[str]]] = []
     first_line: dict[str, int] = {}  # each distinct tag -> the line it first appears on
     tokens: list[str] = []
@@ -112,7 +118,7 @@ def read_conll(
             tokens.clear()
             tags.clear()
 
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             close_sentence()
             continue
@@ -216,26 +222,16 @@ def _check_columns(token: int, tag: int, count: int, path: str | Path, line: int
             )
 
 
-def _read_text(path: str | Path) -> str:
-    with reading(path, "a CoNLL file"):
-        data = Path(path).read_bytes()
-    nul = data.find(b"\0")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        raise UserError("a NUL byte: a binary file, or text not in UTF-8 (UTF-16?)", path, line)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise UserError("not valid UTF-8 text", path, line) from None
-    # Universal line ends: CRLF and a lone CR (old Mac files) end a line, as LF does.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    control = _CONTROL.search(text)
-    if control is not None:
-        line = text.count("\n", 0, control.start()) + 1
-        code = f"U+{ord(control.group()):04X}"
-        raise UserError(f"control character {code}: not CoNLL text", path, line)
-    return text
+def _lines(path: str | Path) -> Iterator[str]:
+    """The file's lines, read in bounded pieces (data/bounded.py); a line that is not CoNLL
+    text (a control character) is an error naming it."""
+    lines = decoded_lines(path, "a CoNLL file", max_line=MAX_LINE_BYTES)
+    for number, line in enumerate(lines, start=1):
+        control = _CONTROL.search(line)
+        if control is not None:
+            code = f"U+{ord(control.group()):04X}"
+            raise UserError(f"control character {code}: not CoNLL text", path, number)
+        yield line
 
 
 def _split(line: str, separator: str | None) -> list[str]:

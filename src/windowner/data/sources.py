@@ -214,13 +214,40 @@ def _load_local(path: Path, split: str | None):
         if path.suffix.lower() == ".arrow":
             return datasets.Dataset.from_file(str(path))
         builder = TABLE_KINDS[path.suffix.lower()]
+        check_table_file(path)
         with datasets_logs_silenced():
             return datasets.load_dataset(builder, data_files=str(path), split="train")
     except UserError:
         raise
+    except StopIteration:  # datasets' json reader, on a file of no rows
+        raise UserError("no rows: the file holds no data", path) from None
     except (OSError, ValueError, datasets.exceptions.DatasetGenerationError) as error:
         cause = error.__cause__ or error  # "An error occurred while generating" says nothing
         raise UserError(f"cannot read as a dataset: {first_line(cause)}", path) from None
+
+
+def check_table_file(path: str | Path) -> None:
+    """Refuse, with one line, the .parquet or .jsonl/.json files that `datasets` and pyarrow
+    report badly (a traceback, a line of their internals or several lines): an empty one and
+    a parquet file with two columns of one name. Other damage is left to them."""
+    path = Path(path)
+    with contextlib.suppress(OSError):
+        if path.is_file() and path.stat().st_size == 0:
+            raise UserError("no rows: the file is empty", path)
+    if path.suffix.lower() != ".parquet":
+        return
+    import pyarrow.parquet
+
+    try:
+        metadata = pyarrow.parquet.ParquetFile(path).metadata
+    except Exception:  # not parquet, or damaged: datasets says how
+        return
+    names = metadata.schema.to_arrow_schema().names
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise UserError(f"two columns named {quoted(twice[0])}: columns need distinct names", path)
+    if metadata.num_rows == 0:
+        raise UserError("no rows: the file holds no data", path)
 
 
 @contextlib.contextmanager

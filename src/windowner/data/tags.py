@@ -64,8 +64,8 @@ def parse_tag(tag: str, scheme: str | None = None) -> tuple[str, str]:
     The type is everything after the first hyphen, as in conlleval ('B-ORG-X' -> ('B', 'ORG-X')).
     `scheme` None accepts every prefix (B, I, E, S, L, U); a scheme accepts only its own, and
     "io" reads a bare type as I: 'PER' -> ('I', 'PER'). Raises ValueError for anything else:
-    empty type ('B-'), unknown prefix ('X-PER', 'O-PER'), whitespace or a control
-    character anywhere.
+    empty type ('B-'), unknown prefix ('X-PER', 'O-PER'), a type named O ('B-O', which
+    evaluation/errors.py would read as no entity), whitespace or a control character anywhere.
     Results are cached: a corpus has a handful of distinct tags.
     """
     if tag == OUTSIDE:
@@ -78,10 +78,23 @@ def parse_tag(tag: str, scheme: str | None = None) -> tuple[str, str]:
         if prefix != "I" or not hyphen:
             return "I", tag  # a bare type, hyphens and all ('WORK-OF-ART')
         if label:
-            return "I", label
+            return _typed("I", label, tag)
     allowed = _ALL_PREFIXES if scheme is None else _SCHEME_PREFIXES[resolve_scheme(scheme)]
     if not hyphen or prefix not in allowed or not label or not well_formed:
         raise ValueError(f"unknown tag {tag!r}: expected {_expected(scheme)}")
+    return _typed(prefix, label, tag)
+
+
+class OutsideTypeError(ValueError):
+    """A tag whose entity type is named O ('B-O'): see _typed."""
+
+
+def _typed(prefix: str, label: str, tag: str) -> tuple[str, str]:
+    """(prefix, label), unless the type is named O: the error analysis (evaluation/errors.py's
+    confusion matrix marks missed and spurious entities with O), conlleval's readers and anyone
+    reading the tags take O for "no entity"."""
+    if label == OUTSIDE:
+        raise OutsideTypeError(f"entity type 'O' in tag {tag!r}: O is the tag outside every entity")
     return prefix, label
 
 
@@ -153,6 +166,8 @@ def detect_scheme(sentences: Iterable[Sequence[str]]) -> str:
     for tag in sorted(distinct - {OUTSIDE, *bare}):
         try:
             prefixed[tag] = parse_tag(tag)[0]
+        except OutsideTypeError as error:  # a well-formed tag of any scheme: say what is wrong
+            raise SchemeError(str(error), tag) from None
         except ValueError:
             raise SchemeError(
                 f"unknown tag {tag!r}: expected O, PREFIX-TYPE (PREFIX one of B, I, E, S, L, U) "

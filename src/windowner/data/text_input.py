@@ -1,8 +1,9 @@
 """Read raw text from a file or stdin as units: lines, paragraphs or whole documents.
 
 One unit becomes one output record of `ner-tag`, and entity offsets index into its text. Lines
-are decoded one at a time, so a bad byte is reported with its line number and memory stays
-bounded by the longest unit, not by the file.
+are read in bounded pieces (data/bounded.py) and decoded one at a time, so a bad byte is
+reported with its line number, and memory stays bounded by the longest unit, not by the file;
+a unit longer than MAX_UNIT is refused, so memory is bounded whatever the input.
 """
 
 from __future__ import annotations
@@ -16,10 +17,16 @@ import sys
 from collections.abc import Iterator
 
 from windowner.choices import UNITS, quoted
+from windowner.data.bounded import CHUNK, NUL_MESSAGE, bounded_lines
 from windowner.errors import UserError, reading
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# The longest unit ner-tag tags: a line of more bytes, or a paragraph or document of more
+# characters, is refused. The record is held whole (its jsonl "text" comes before its
+# entities), a few times over while it is decoded, tagged and written.
+MAX_UNIT = 64 << 20
+_TOO_LONG = "ner-tag tags units of at most 64 MiB, each held in memory"
 
 
 class TextReader:
@@ -58,9 +65,14 @@ class TextReader:
             if self.unit == "line":
                 yield from lines
             elif self.unit == "paragraph":
-                yield from paragraphs(lines)
+                yield from paragraphs(self._capped(lines, per_paragraph=True))
             else:
-                yield "\n".join(lines)
+                document = io.StringIO()  # not "\n".join: a list of short lines holds more
+                for number, line in enumerate(self._capped(lines, per_paragraph=False)):
+                    if number:
+                        document.write("\n")
+                    document.write(line)
+                yield document.getvalue()
         finally:
             if self._close:
                 self._stream.close()
@@ -71,7 +83,8 @@ class TextReader:
             yield from self._wide_lines()
             return
         encoding = self.encoding
-        for number, raw in enumerate(self._stream, start=1):
+        raws = bounded_lines(self._stream, self.name, max_line=MAX_UNIT, too_long=_TOO_LONG)
+        for number, raw in enumerate(raws, start=1):
             self.bytes_read += len(raw)
             if number == 1 and raw.startswith(_UTF8_BOM) and encoding.startswith("utf-8"):
                 raw = raw[3:]
@@ -88,7 +101,8 @@ class TextReader:
         seekable = self._stream.seekable()
         number = 0
         try:
-            for number, line in enumerate(text, start=1):
+            while line := self._wide_line(text, number + 1):
+                number += 1
                 if seekable:
                     self.bytes_read = self._stream.tell()
                 yield self._checked(line.rstrip("\n"), number)
@@ -97,6 +111,36 @@ class TextReader:
             raise UserError(message, self.name, number + 1) from None
         finally:
             text.detach()
+
+    def _wide_line(self, text: io.TextIOWrapper, number: int) -> str:
+        """The next line of `text` (with its line end; "" at the end), read CHUNK characters
+        at a time: a U+0000 (zeros, not text) or more than MAX_UNIT characters is an error."""
+        parts: list[str] = []
+        size = 0
+        while part := text.readline(CHUNK):
+            if "\0" in part:
+                raise UserError(NUL_MESSAGE.replace("byte", "character"), self.name, number)
+            parts.append(part)
+            size += len(part)
+            if size > MAX_UNIT:
+                message = f"a line longer than {MAX_UNIT:,} characters: {_TOO_LONG}"
+                raise UserError(message, self.name, number)
+            if part.endswith("\n"):
+                break
+        return "".join(parts)
+
+    def _capped(self, lines: Iterator[str], per_paragraph: bool) -> Iterator[str]:
+        """`lines`, refused once the unit they make (the paragraph, with `per_paragraph`, else
+        the document) holds more than MAX_UNIT characters."""
+        size = 0
+        for line in lines:
+            if per_paragraph and not line.strip():
+                size = 0
+            size += len(line) + 1
+            if size > MAX_UNIT:
+                message = f"a {self.unit} longer than {MAX_UNIT:,} characters: {_TOO_LONG}"
+                raise UserError(message, self.name)
+            yield line
 
     def _checked(self, line: str, number: int) -> str:
         """`line`, unless it holds a lone surrogate (utf-7 and unicode_escape can decode to
@@ -133,16 +177,24 @@ def text_encoding(name: str) -> str:
 
 
 def paragraphs(lines: Iterator[str]) -> Iterator[str]:
-    """Join runs of non-blank lines with "\\n"; blank (or whitespace-only) lines separate them."""
-    current: list[str] = []
+    """Join runs of non-blank lines with "\\n"; blank (or whitespace-only) lines separate them.
+
+    A paragraph is gathered in a StringIO, not a list of its lines, so that its memory is its
+    characters' (a list of a million short lines holds tens of bytes per line more).
+    """
+    current: io.StringIO | None = None
     for line in lines:
         if line.strip():
-            current.append(line)
-        elif current:
-            yield "\n".join(current)
-            current = []
-    if current:
-        yield "\n".join(current)
+            if current is None:
+                current = io.StringIO()
+            else:
+                current.write("\n")
+            current.write(line)
+        elif current is not None:
+            yield current.getvalue()
+            current = None
+    if current is not None:
+        yield current.getvalue()
 
 
 def _ascii_compatible(encoding: str) -> bool:

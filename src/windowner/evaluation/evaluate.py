@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from windowner.atomic import atomic_write
+from windowner.choices import quoted
 from windowner.data.conll import Corpus
 from windowner.data.tags import OUTSIDE, convert, parse_tag
+from windowner.errors import UserError
 from windowner.evaluation.conlleval import Scores, TokenScores, score, score_tokens
 from windowner.model_file import Model
 from windowner.tagging.predict import predict_tags
+
+# What ends a column or a line for conlleval.pl, str.split() and read_conll.
+_WHITESPACE = re.compile(r"\s")
 
 
 def evaluate(
@@ -33,7 +39,9 @@ def write_predictions(
     path: str | Path, corpus: Corpus, predicted: list[list[str]], scheme: str = "iob2"
 ) -> None:
     """Write 'token gold predicted' lines, a blank line after each sentence, in `scheme`: the
-    file conlleval.pl re-scores to the same figures. Written atomically."""
+    file conlleval.pl re-scores to the same figures. Written atomically, once every token is
+    known to fit in a line (check_output_tokens)."""
+    check_output_tokens(corpus)
     with atomic_write(path, "w", encoding="utf-8") as f:
         for sentence, tags in zip(corpus.sentences, predicted, strict=True):
             gold = convert(list(sentence.tags), scheme)
@@ -42,3 +50,17 @@ def write_predictions(
             ):
                 f.write(f"{token} {gold_tag} {tag}\n")
             f.write("\n")
+
+
+def check_output_tokens(corpus: Corpus) -> None:
+    """Refuse, with a UserError naming the first, a token that 'token gold predicted' lines
+    cannot hold: one with whitespace in it (a tab-delimited file's, a dataset's) would be read
+    back by conlleval.pl, and by read_conll, as several columns or lines. conlleval has no
+    escape for it, so nothing is written rather than a file that scores differently."""
+    for number, sentence in enumerate(corpus.sentences, start=1):
+        for token in sentence.tokens:
+            if _WHITESPACE.search(token):
+                raise UserError(
+                    f"--output writes whitespace-separated 'token gold predicted' lines, but "
+                    f"token {quoted(token)} of sentence {number:,} holds whitespace"
+                )

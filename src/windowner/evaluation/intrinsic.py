@@ -16,14 +16,15 @@ block of vocabulary, never a Python loop per question.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from windowner.errors import UserError, reading
+from windowner.data.bounded import decoded_lines
+from windowner.errors import UserError
 from windowner.vectors.loading import Vectors
 
 ANALOGIES = "questions-words.txt"
@@ -34,6 +35,8 @@ SIMLEX999 = "simlex999.txt"
 # few words keep each 16 MB block of scores quick to search.
 QUESTION_BLOCK = 4096
 VOCAB_BLOCK = 1024
+# A word pair or an analogy question is a line of a few words: past this it is no such file.
+MAX_LINE_BYTES = 1 << 16
 
 
 def gensim_test_file(name: str) -> Path:
@@ -384,13 +387,9 @@ def format_report(reports: Sequence[IntrinsicReport], labels: Sequence[str] = ()
     return "\n".join(lines) + "\n"
 
 
-def _read_lines(path: str | Path) -> list[str]:
-    with reading(path, "a word-pairs or analogies file"):
-        data = Path(path).read_bytes()
-    try:
-        return data.decode("utf-8").splitlines()
-    except UnicodeDecodeError as error:
-        raise UserError(f"not UTF-8 text ({error.reason} at byte {error.start})", path) from None
+def _read_lines(path: str | Path) -> Iterator[str]:
+    """The lines of a word-pairs or analogies file, read in bounded pieces (data/bounded.py)."""
+    return decoded_lines(path, "a word-pairs or analogies file", max_line=MAX_LINE_BYTES)
 
 
 # a trained model's embeddings

@@ -425,6 +425,8 @@ def _line_problem(line: bytes, dim: int) -> tuple[str, str | None]:
         return "", "not valid UTF-8"
     parts = text.rsplit(" ", dim)
     if len(parts) != dim + 1 or not parts[0].strip():
+        if "\t" in text:  # split() would count the tab-separated numbers the parser does not
+            return "", f"a tab: expected a word and {dim} numbers separated by spaces"
         return "", f"expected a word and {dim} numbers, got {len(text.split()) - 1} numbers"
     word, numbers = parts[0], parts[1:]
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from windowner.atomic import atomic_write
 from windowner.data.files import table_kind
-from windowner.data.sources import datasets_logs_silenced
+from windowner.data.sources import check_table_file, datasets_logs_silenced
 from windowner.errors import UserError, first_line
 from windowner.model_file import load_model
 from windowner.tagging.engines.tables import (
@@ -124,6 +124,7 @@ class TagRows:
 def _read(datasets, kind: str, source: Path, cache: str):
     """The rows of `source` as a Dataset cached (memory-mapped) under `cache`."""
     read = datasets.Dataset.from_parquet if kind == "parquet" else datasets.Dataset.from_json
+    check_table_file(source)  # an empty file or two columns of one name: one clear line
     try:
         with datasets_logs_silenced():
             return read(str(source), cache_dir=cache)
