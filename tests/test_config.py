@@ -292,3 +292,19 @@ def test_a_value_holding_control_characters_is_still_one_error_line(assignment):
     assert result.exit_code == 2, result.output
     assert len(lines) == 1 and lines[0].startswith("error: "), lines
     assert lines[0].isprintable(), lines[0]
+
+
+def test_a_resolved_config_with_control_characters_in_its_paths_reads_back(tmp_path):
+    """A data path may hold a line break or a tab: config.toml must still load with --config."""
+    paths = {"data.train": "a\nb.txt", "data.dev": 'tab\there "quoted" \\ \x7f.txt'}
+    config = load_config(None, paths)
+    written = tmp_path / "config.toml"
+    written.write_text(config.to_toml(), encoding="utf-8")
+    again = load_config(written)
+    assert (again.data.train, again.data.dev) == (paths["data.train"], paths["data.dev"])
+
+
+def test_help_texts_print_as_written():
+    """Help is plain text: brackets such as [@SPLIT] are not read as markup and dropped."""
+    result = CliRunner().invoke(app, ["--help"], terminal_width=200)
+    assert "hf:NAME[:CONFIG][@SPLIT]" in " ".join(result.output.split())

@@ -495,11 +495,17 @@ def _error(message: str, key: str, path: str | None, origin: dict[str, str]) -> 
     return UserError(message, path)
 
 
+_TOML_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # a basic string: backslash and quote escaped, and every control character TOML forbids
+        # raw (a path may hold a line break) written as its \uXXXX escape
+        text = value.replace("\\", "\\\\").replace('"', '\\"')
+        return '"' + _TOML_CONTROL.sub(lambda m: f"\\u{ord(m[0]):04x}", text) + '"'
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return repr(value)

@@ -22,6 +22,9 @@ def make_app(help_text: str) -> typer.Typer:
         help=help_text,
         add_completion=False,
         pretty_exceptions_enable=False,
+        # help texts are plain text: "[@SPLIT]" or "[64, 256]" must print as written, not be
+        # read as Rich markup and vanish
+        rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
 
