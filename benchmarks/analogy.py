@@ -24,7 +24,8 @@ def bench_analogy() -> dict:
 
 def measure_analogy(args) -> dict:
     """The analogy evaluation over all 400k words of the default vectors (loading not timed)."""
-    from windowner.evaluation.intrinsic import Space, evaluate_analogies
+    from windowner.evaluation.analogies import evaluate_analogies
+    from windowner.evaluation.space import Space
     from windowner.vectors.loading import load_vectors
 
     vectors = load_vectors("glove-6b-50d")

@@ -9,18 +9,11 @@ import pytest
 
 from tests.conftest import run
 from windowner.errors import UserError
-from windowner.evaluation import intrinsic
-from windowner.evaluation.intrinsic import (
-    Space,
-    analogy,
-    answer_analogies,
-    evaluate_analogies,
-    evaluate_pairs,
-    gensim_test_file,
-    neighbors,
-    read_analogies,
-    spearman,
-)
+from windowner.evaluation import word_lists
+from windowner.evaluation.analogies import answer_analogies, evaluate_analogies, read_analogies
+from windowner.evaluation.similarity import evaluate_pairs, spearman
+from windowner.evaluation.space import Space, analogy, neighbors
+from windowner.evaluation.word_lists import gensim_test_file
 from windowner.vectors.loading import Vectors, load_vectors
 
 
@@ -49,7 +42,7 @@ def questions(tmp_path_factory):
     """The first 12 questions of every section of questions-words.txt."""
     path = tmp_path_factory.mktemp("analogies") / "questions.txt"
     with open(path, "w", encoding="utf-8") as f:
-        for name, section in read_analogies(gensim_test_file(intrinsic.ANALOGIES)):
+        for name, section in read_analogies(gensim_test_file(word_lists.ANALOGIES)):
             f.write(f": {name}\n" + "".join(" ".join(q) + "\n" for q in section[:12]))
     return path
 
@@ -94,7 +87,7 @@ def test_other_spellings_of_the_inputs_are_excluded_too(keyed, top):
 
 def test_word_pairs_agree_with_gensim(top, keyed):
     space = Space.of(top)
-    for name in (intrinsic.WORDSIM353, intrinsic.SIMLEX999):
+    for name in (word_lists.WORDSIM353, word_lists.SIMLEX999):
         ours = evaluate_pairs(space, gensim_test_file(name), name)
         _, theirs, oov_percent = keyed.evaluate_word_pairs(str(gensim_test_file(name)))
         assert ours.spearman == pytest.approx(theirs.statistic, abs=1e-9)
@@ -103,8 +96,8 @@ def test_word_pairs_agree_with_gensim(top, keyed):
 
 def test_word_pairs_on_all_of_glove(glove):
     space = Space.of(glove)
-    wordsim = evaluate_pairs(space, gensim_test_file(intrinsic.WORDSIM353), "WordSim353")
-    simlex = evaluate_pairs(space, gensim_test_file(intrinsic.SIMLEX999), "SimLex-999")
+    wordsim = evaluate_pairs(space, gensim_test_file(word_lists.WORDSIM353), "WordSim353")
+    simlex = evaluate_pairs(space, gensim_test_file(word_lists.SIMLEX999), "SimLex-999")
     assert (wordsim.pairs, wordsim.total, round(wordsim.spearman, 4)) == (353, 353, 0.5033)
     assert (simlex.pairs, simlex.total, round(simlex.spearman, 4)) == (999, 999, 0.2646)
 

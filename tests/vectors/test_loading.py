@@ -88,7 +88,7 @@ def test_the_parse_of_a_text_file_is_cached(small, tmp_path, private_cache, monk
     entries = sorted(p.suffix for p in private_cache.iterdir())
     assert entries == [".json", ".npy", ".words"]
     # the second load never parses: gensim is not even asked
-    monkeypatch.setattr("windowner.vectors.loading._parse_text", pytest.fail)
+    monkeypatch.setattr("windowner.vectors.text_files.parse_text", pytest.fail)
     again = load_vectors(str(path), cache=True)
     assert again.words == first.words and np.array_equal(again.matrix, first.matrix)
     assert load_vectors(str(path), cache=True, max_vectors=10).words == small.words[:10]

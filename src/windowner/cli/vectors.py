@@ -104,8 +104,8 @@ def neighbors(
 ) -> None:
     """The words nearest WORD by cosine similarity."""
     with user_errors():
-        from windowner.evaluation.intrinsic import Space
-        from windowner.evaluation.intrinsic import neighbors as nearest
+        from windowner.evaluation.space import Space
+        from windowner.evaluation.space import neighbors as nearest
 
         _check_top(top)
         found = nearest(Space.of(_load(vectors, model)), word, top)
@@ -124,8 +124,8 @@ def analogy(
 ) -> None:
     """a : b :: c : ? by 3CosAdd (argmax cos(w, b − a + c), the three words excluded)."""
     with user_errors():
-        from windowner.evaluation.intrinsic import Space
-        from windowner.evaluation.intrinsic import analogy as solve
+        from windowner.evaluation.space import Space
+        from windowner.evaluation.space import analogy as solve
 
         _check_top(top)
         _print(solve(Space.of(_load(vectors, model)), a, b, c, top), as_json)

@@ -1,7 +1,7 @@
 """Read a text input in bounded pieces, stopping at the first sign that it is not text.
 
 Every reader of a user's text file goes through `bounded_lines`: CoNLL data (data/conll.py), a
-config (config.py), word-pair and analogy lists (evaluation/intrinsic.py) and `ner-tag`'s input
+config (config.py), word-pair and analogy lists (evaluation/word_lists.py) and `ner-tag`'s input
 (data/text_input.py). It reads at most CHUNK bytes at a time and stops at the first NUL byte
 (no text holds one) and at the first line longer than the reader's bound, so /dev/zero,
 /dev/urandom or a pipe fed binary forever end in one error naming the line, in bounded memory
