@@ -84,8 +84,8 @@ def measure_tag_model(args) -> dict:
     from windowner.data import tags
     from windowner.data.conll import read_conll
     from windowner.features.windows import encode
-    from windowner.model_file import load_model
     from windowner.model import decoding
+    from windowner.model_file import load_model
 
     model = load_model(args.model)
     sentences = [s.tokens for path in args.conll for s in read_conll(path).sentences]
