@@ -87,7 +87,9 @@ def test_endless_input_is_one_error_in_bounded_memory(command, endless, tiny_mod
 def test_a_pipe_fed_lines_forever_is_refused_in_a_document(tmp_path, tiny_model_file):
     fifo = tmp_path / "lines.fifo"
     os.mkfifo(fifo)
-    feed_forever(fifo, b"a\n" * 50_000)  # short lines: a list of them would hold 25x more
+    # lines of a thousand words, forever: the document grows past its bound within seconds (one
+    # short line at a time it takes a minute: the per-line cost, not the bound, is then tested)
+    feed_forever(fifo, (b"word " * 1000 + b"\n") * 100)
     line = one_error_line(run_limited("ner-tag", tiny_model_file, fifo, "--unit", "document"))
     assert "a document longer than" in line
 
