@@ -67,9 +67,10 @@ def hostile_bytes(rng: random.Random) -> bytes:
     return "\n".join(" ".join("\x1b[31m" for _ in range(3)) for _ in range(5)).encode()
 
 
-def hostile_path(rng: random.Random) -> str:
-    """A path the system refuses or that names the wrong kind of thing."""
-    choice = rng.randrange(5)
+def hostile_path(rng: random.Random, output: bool = False) -> str:
+    """A path the system refuses or that names the wrong kind of thing. An output's missing
+    folders are made (atomic_write), so for an `output` that is not hostile and is not drawn."""
+    choice = rng.randrange(4 if output else 5)
     if choice == 0:
         return "{work}/" + "x" * rng.randint(256, 400)  # a component over NAME_MAX
     if choice == 1:
@@ -77,8 +78,8 @@ def hostile_path(rng: random.Random) -> str:
     if choice == 2:
         return "{work}"  # a folder
     if choice == 3:
-        return "{work}/missing/" + "z" * rng.randint(1, 20)
-    return "{work}/good.txt/child"  # a file where a folder is expected
+        return "{work}/good.txt/child"  # a file where a folder is expected
+    return "{work}/missing/" + "z" * rng.randint(1, 20)
 
 
 ENDLESS = ("/dev/zero", "/dev/urandom")
@@ -181,12 +182,24 @@ def cases(rng: random.Random, model: bytes) -> Iterator[Case]:
         lambda: Case(
             "path",
             "ner-tag --output",
-            ("ner-tag", "{work}/model.npz", "{work}/news.txt", "-o", hostile_path(rng)),
+            (
+                "ner-tag",
+                "{work}/model.npz",
+                "{work}/news.txt",
+                "-o",
+                hostile_path(rng, output=True),
+            ),
         ),
         lambda: Case(
             "path",
             "ner-eval --output",
-            ("ner-eval", "{work}/model.npz", "{work}/good.txt", "--output", hostile_path(rng)),
+            (
+                "ner-eval",
+                "{work}/model.npz",
+                "{work}/good.txt",
+                "--output",
+                hostile_path(rng, output=True),
+            ),
         ),
         lambda: Case("endless", "ner-train --train", (*train, "--train", rng.choice(ENDLESS))),
         lambda: Case(

@@ -49,3 +49,10 @@ def test_a_document_of_a_million_blank_lines_is_its_line_breaks(tmp_path):
     path.write_bytes(b"\r\n" * 1_000_000)
     (document,) = TextReader(str(path), "document")
     assert document == "\n" * 999_999
+
+
+@pytest.mark.parametrize("name", ["utf\x158", "utf 8", "", "utf-8\n", "lat\u00efn-1"])
+def test_an_encoding_is_named_as_a_codec_is_not_as_the_registry_would_normalise_it(name):
+    """codecs.lookup reads a run of other characters as "_", so "utf\\x158" would be UTF-8."""
+    with pytest.raises(UserError, match="unknown --encoding"):
+        text_encoding(name)

@@ -28,6 +28,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_UNIT = 64 << 20
 _TOO_LONG = "ner-tag tags units of at most 64 MiB, each held in memory"
 _CR_BEFORE_LF = re.compile(r"\r+\n")
+_CODEC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # Codecs whose text never holds a lone surrogate and whose LF is the byte 0x0A: a document in
 # one is read whole lines at a time (TextReader._document), others line by line.
 _WHOLE_LINE_CODECS = frozenset({"utf-8", "ascii", "iso8859-1", "cp1252", "latin-1"})
@@ -220,6 +221,9 @@ def text_encoding(name: str) -> str:
     Python's codec registry also holds bytes-to-bytes codecs (base64, zlib, rot13's str-to-str)
     and 'undefined', which refuses everything: none can read a text file.
     """
+    # codecs.lookup reads any run of other characters as "_": "utf\x158" would be UTF-8
+    if not _CODEC_NAME.fullmatch(name):
+        raise UserError(f"unknown --encoding {quoted(name)}")
     try:
         info = codecs.lookup(name)
     except LookupError:
