@@ -149,6 +149,11 @@ class DataConfig:
         _choice(choices.DELIMITERS),
     )
     scheme: str = setting("auto", f"Tag scheme: auto, {listed(choices.SCHEMES)}.", _scheme)
+    document_column: str = setting(
+        "",
+        "A table's column of document ids: consecutive rows of one id are one document "
+        "(CoNLL files keep their -DOCSTART- lines); '' = each row is one.",
+    )
 
 
 @dataclass(frozen=True)

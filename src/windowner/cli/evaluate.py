@@ -48,6 +48,13 @@ def main(
     columns: Annotated[
         Optional[str], typer.Option(help="TOKEN,TAG columns (numbers, or dataset names).")
     ] = None,
+    document_column: Annotated[
+        Optional[str],
+        typer.Option(
+            help="A table's column of document ids: consecutive rows of one id are one "
+            "document (default: each row is one)."
+        ),
+    ] = None,
     delimiter: Annotated[str, typer.Option(help=f"{listed(DELIMITERS)}.")] = "whitespace",
     scheme: Annotated[str, typer.Option(help="Tag scheme of DATA, or auto.")] = "auto",
     errors: Annotated[
@@ -90,6 +97,7 @@ def main(
             columns=parse_columns(columns) if columns else None,
             delimiter=delimiter,
             scheme=scheme,
+            document_column=document_column,
         )
         if output is not None:
             check_output_tokens(corpus)  # before the model runs and the page is written

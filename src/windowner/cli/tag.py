@@ -109,6 +109,14 @@ def main(
     num_proc: Annotated[
         int, typer.Option(help="--dataset: processes tagging shards of the table in parallel.")
     ] = 1,
+    document_column: Annotated[
+        Optional[str],
+        typer.Option(
+            help="--dataset: a column of document ids; consecutive rows of one id share their "
+            "document context (default: each row is one document).",
+            show_default=False,
+        ),
+    ] = None,
     engine: Annotated[
         str,
         typer.Option(
@@ -164,6 +172,8 @@ def main(
             _refuse_table_options(
                 num_proc, text_column, engine, master, conf or None, num_partitions, shared_model
             )
+            if document_column is not None:
+                raise UserError("--document-column needs --dataset (a table of texts)")
             from windowner.tagging.stream import tag_file
 
             result = tag_file(
@@ -185,6 +195,11 @@ def main(
             if engine == "spark":
                 if num_proc != 1:
                     raise UserError("--num-proc is for --engine local; Spark uses its cores")
+                if document_column is not None:
+                    raise UserError(
+                        "--document-column is for --engine local: Spark tags each row apart, "
+                        "in whichever partition holds it"
+                    )
                 result = _tag_on_spark(
                     model,
                     dataset,
@@ -211,6 +226,7 @@ def main(
                     text_column=text_column,
                     num_proc=num_proc,
                     progress=progress,
+                    document_column=document_column,
                 )
         if progress:
             print(result.summary(), file=sys.stderr)

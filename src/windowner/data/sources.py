@@ -4,7 +4,8 @@ Hugging Face hub datasets (`hf:NAME[:CONFIG][@SPLIT]`), `.parquet`, `.jsonl`/`.j
 
 `ner_tags` may hold ClassLabel ids (their names are the tags) or tag strings; either way the
 tags go through the same scheme detection and IOB2 conversion as a CoNLL file's. A row whose
-only token is `-DOCSTART-` separates documents, as in a CoNLL file.
+only token is `-DOCSTART-` separates documents, as in a CoNLL file; a document column, if one is
+named, says instead which rows form a document (data/documents.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from urllib.parse import urlparse
 
 from windowner.choices import quoted
 from windowner.data.conll import DOCSTART, Corpus, build_corpus, read_conll, resolve_scheme_option
+from windowner.data.documents import check_document_column, document_numbers
 from windowner.data.files import TABLE_KINDS
 from windowner.errors import UserError, first_line
 
@@ -94,22 +96,36 @@ def read_corpus(
     columns: Columns | None = None,
     delimiter: str | None = None,
     scheme: str | None = None,
+    document_column: str | None = None,
 ) -> Corpus:
     """Read any data source into a Corpus (IOB2 tags, the source's scheme recorded).
 
     `split` names the split of a hub dataset or a saved DatasetDict (`@SPLIT` in the spec wins;
     default "train"); see ROLE_SPLITS. `columns` are two numbers for a CoNLL file, two names for
-    a dataset (default tokens, ner_tags). `delimiter` applies to CoNLL files only.
+    a dataset (default tokens, ner_tags). `delimiter` applies to CoNLL files only,
+    `document_column` (consecutive rows of one id are one document) to datasets only.
     """
     if not is_dataset_source(spec):
         if columns is not None and not all(isinstance(c, int) for c in columns):
             raise UserError(
                 "--columns names dataset columns; a CoNLL file's are numbers like 0,3", spec
             )
+        if document_column:
+            raise UserError(
+                "a document column is for tables; a CoNLL file's documents are separated by "
+                "-DOCSTART- lines",
+                spec,
+            )
         return read_conll(spec, columns=columns, delimiter=delimiter, scheme=scheme)
     if columns is not None and not all(isinstance(c, str) for c in columns):
         raise UserError("--columns numbers CoNLL columns; a dataset's are names", spec)
-    return read_dataset(spec, split=split, columns=columns or DEFAULT_COLUMNS, scheme=scheme)
+    return read_dataset(
+        spec,
+        split=split,
+        columns=columns or DEFAULT_COLUMNS,
+        scheme=scheme,
+        document_column=document_column,
+    )
 
 
 def read_dataset(
@@ -118,6 +134,7 @@ def read_dataset(
     split: str | None = None,
     columns: tuple[str, str] = DEFAULT_COLUMNS,
     scheme: str | None = None,
+    document_column: str | None = None,
 ) -> Corpus:
     """A hub dataset or a local dataset file or folder, read through `datasets`."""
     forced = resolve_scheme_option(scheme)
@@ -134,7 +151,7 @@ def read_dataset(
             raise UserError("no such file or folder", path)
         with _quiet_datasets():
             dataset = _load_local(path, split)
-    return _corpus_from_dataset(dataset, where, columns, forced)
+    return _corpus_from_dataset(dataset, where, columns, forced, document_column or None)
 
 
 def _load_hub(hub: HubSpec, split: str, where: str):
@@ -267,19 +284,24 @@ def _quiet_datasets() -> Iterator[None]:
 
 
 def _corpus_from_dataset(
-    dataset, where: str, columns: tuple[str, str], scheme: str | None
+    dataset, where: str, columns: tuple[str, str], scheme: str | None, document_column: str | None
 ) -> Corpus:
-    """Rows of (tokens, ner_tags) -> a Corpus; tag ids become their ClassLabel names."""
+    """Rows of (tokens, ner_tags) -> a Corpus; tag ids become their ClassLabel names. With a
+    `document_column`, its ids say which rows form a document and -DOCSTART- rows are skipped."""
     token_column, tag_column = columns
     for column in columns:
         if column not in dataset.column_names:
             raise UserError(
                 f"no column {quoted(column)}; its columns: {', '.join(dataset.column_names)}", where
             )
+    if document_column is not None:
+        check_document_column(document_column, dataset.column_names, where)
     names = _label_names(dataset.features[tag_column])
     table = dataset.with_format("arrow")[:]
     all_tokens = table.column(token_column).to_pylist()
     all_tags = table.column(tag_column).to_pylist()
+    all_ids = table.column(document_column).to_pylist() if document_column else None
+    id_rows: list[tuple[int, object]] = []  # (row, document id) of each sentence
     raw: list[tuple[tuple[str, ...], list[str]]] = []
     first_row: dict[str, int] = {}
     documents = 0
@@ -302,12 +324,17 @@ def _corpus_from_dataset(
             first_row.setdefault(tag, row)
         raw.append((tuple(tokens), tags))
         document_of.append(max(documents - 1, 0))
+        if all_ids is not None:
+            id_rows.append((row, all_ids[row - 1]))
     if not raw:
         raise UserError("no sentences found (no row has tokens)", where)
 
     def error_at(message: str, tag: str) -> UserError:
         return UserError(f"row {first_row.get(tag)}: {message}", where)
 
+    if document_column is not None:
+        marked = document_numbers(id_rows, document_column, where)
+        return build_corpus(where, raw, marked[-1] + 1, scheme, error_at, marked)
     # Rows without -DOCSTART- rows between them carry no document boundaries: each row (one
     # sentence in the Hugging Face NER datasets) is then its own document.
     marked = document_of if documents else None

@@ -42,11 +42,17 @@ def tag_texts(
 
 
 def tag_batch(
-    model: Model, texts: Sequence[str], options: TagOptions = DEFAULTS
+    model: Model,
+    texts: Sequence[str],
+    options: TagOptions = DEFAULTS,
+    documents: Sequence[int] | None = None,
 ) -> list[TaggedText]:
-    """Tag a batch of texts together: their sentences share forward passes."""
+    """Tag a batch of texts together: their sentences share forward passes. Each text is its
+    own document unless `documents[i]` says which one text i is in (texts of one number share
+    the document context: a table's rows with a document column)."""
     split = [segment(text, options.segmentation) for text in texts]
-    documents = [i for i, parts in enumerate(split) for _ in parts]  # a text is a document
+    of_text = range(len(texts)) if documents is None else documents
+    documents = [of_text[i] for i, parts in enumerate(split) for _ in parts]  # per sentence
     return _tagged(model, list(texts), split, options.decode, documents)
 
 
