@@ -183,6 +183,7 @@ FREE = {
     "data.train",
     "data.dev",
     "data.test",
+    "data.document_column",
     "vectors.spec",
     "vectors.freeze",
     "vectors.skip_bad_lines",

@@ -1,6 +1,6 @@
 """Every shell example in README.md runs as written (issue 16).
 
-The examples run in a fresh folder holding a copy of configs/ and examples/ and the repository's
+The examples run in a fresh folder holding copies of configs/, examples/, scripts/ and the repo's
 data/, the commands being the installed ones. The `ner-eval`, `ner-tag` and `ner-vectors`
 examples read the default model, runs/conll2003/model.npz, which `make train` writes; here the
 small model of the README's own second `ner-train` example stands in for it. The few lines the
@@ -73,6 +73,7 @@ WRITTEN = [
     "news.tagged",
     "entities.tsv",
     "tagged.parquet",
+    "valid.parquet",
 ]
 
 
@@ -110,7 +111,7 @@ def test_every_readme_shell_example_runs_as_written(tmp_path):
     reading = [c for c in here if not c.startswith("ner-train")]
     assert training == here[: len(training)]  # the trainings come first in the README
 
-    for folder in ("configs", "examples"):
+    for folder in ("configs", "examples", "scripts"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     (tmp_path / "data").symlink_to(ROOT / "data")
     environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}

@@ -42,9 +42,9 @@ def document_numbers(rows: Iterable[tuple[int, object]], column: str, where: str
         if document != current:
             if document in last_row:
                 raise UserError(
-                    f"row {row}: document {quoted(document)} again, after document "
-                    f"{quoted(current)}: a document's rows must be consecutive (its rows "
-                    f"before end at row {last_row[document]})",
+                    f"row {row}: document {quoted(document)} comes back after document "
+                    f"{quoted(current)} (its earlier rows end at row {last_row[document]}): "
+                    "a document's rows must be consecutive",
                     where,
                 )
             current = document
