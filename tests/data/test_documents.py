@@ -5,9 +5,11 @@ are part of every window."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -89,6 +91,7 @@ def test_the_document_column_gives_the_documents_of_the_conll_file(files):
     assert grouped.documents == conll.documents == 15
     alone = read_corpus(files["table"])  # the hub's way: each row its own document
     assert [s.document for s in alone.sentences] == list(range(SENTENCES))
+    assert alone.documents == SENTENCES  # counted as such (it was 1)
     with pytest.raises(UserError, match="a document column is for tables"):
         read_corpus(files["conll"], document_column="document_id")
 
@@ -96,17 +99,22 @@ def test_the_document_column_gives_the_documents_of_the_conll_file(files):
 def test_ner_eval_with_the_document_column_scores_the_table_as_the_conll_file(files):
     model, table = files["model"], files["table"]
     predicted = files["root"] / "predicted.txt"
-    conll = run("ner-eval", model, files["conll"], "--json", "--output", predicted)
-    grouped = run("ner-eval", model, table, "--document-column", "document_id", "--json")
-    alone = run("ner-eval", model, table, "--json")
+    commands = [
+        (model, files["conll"], "--json", "--output", predicted),
+        (model, table, "--document-column", "document_id", "--json"),
+        (model, table, "--json"),
+    ]
+    with ThreadPoolExecutor(3) as pool:
+        conll, grouped, alone = pool.map(lambda args: run("ner-eval", *args), commands)
     for result in (conll, grouped, alone):
         assert result.returncode == 0, result.stderr
     assert grouped.stdout == conll.stdout  # every figure, to the last digit
     # without the column each row is its own document, and the model reads the difference
     assert json.loads(alone.stdout)["overall"] != json.loads(conll.stdout)["overall"]
-    missing = one_error_line(run("ner-eval", model, table, "--document-column", "doc_id"))
-    assert missing == (
-        f"error: {table}: no document column 'doc_id'; its columns: tokens, ner_tags, document_id"
+    with pytest.raises(UserError) as caught:
+        read_corpus(table, document_column="doc_id")
+    assert str(caught.value) == (
+        f"{table}: no document column 'doc_id'; its columns: tokens, ner_tags, document_id"
     )
 
 
@@ -181,3 +189,28 @@ def test_training_reads_the_document_column_of_its_tables(files):
     )
     with pytest.raises(UserError, match="the data are all CoNLL files"):
         read_corpora(only_conll, logged.append)
+
+
+def test_ner_train_on_the_table_with_its_document_column_trains_the_conll_files_model(files):
+    """examples/train.txt as the script's table, read with data.document_column: the same
+    sentences in the same documents, so the same model, every parameter bit for bit."""
+    import numpy as np
+
+    root, examples = files["root"], ROOT / "examples"
+    table = root / "train.parquet"
+    spec = importlib.util.spec_from_file_location("conll_table", ROOT / "scripts/conll_table.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.main([str(examples / "train.txt"), str(table)]) == 0
+    trained = run(
+        "ner-train",
+        *("--train", table, "--dev", examples / "dev.txt", "--vectors", examples / "vectors.txt"),
+        *("--out", root / "from-table", "--epochs", "2", "-q"),
+        *("--set", "data.document_column=document_id"),
+    )
+    assert trained.returncode == 0, trained.stderr
+    with np.load(files["model"]) as a, np.load(root / "from-table" / "model.npz") as b:
+        assert a.files == b.files
+        for name in a.files:
+            if name != "metadata":  # which files it was trained on
+                assert np.array_equal(a[name], b[name]), name

@@ -336,9 +336,11 @@ def _corpus_from_dataset(
         marked = document_numbers(id_rows, document_column, where)
         return build_corpus(where, raw, marked[-1] + 1, scheme, error_at, marked)
     # Rows without -DOCSTART- rows between them carry no document boundaries: each row (one
-    # sentence in the Hugging Face NER datasets) is then its own document.
-    marked = document_of if documents else None
-    return build_corpus(where, raw, max(documents, 1), scheme, error_at, marked)
+    # sentence in the Hugging Face NER datasets) is then its own document, and counted as one
+    # (training.with_dev numbers dev's documents after train's).
+    if not documents:
+        return build_corpus(where, raw, len(raw), scheme, error_at, None)
+    return build_corpus(where, raw, documents, scheme, error_at, document_of)
 
 
 def _label_names(feature: Any) -> list[str] | None:
