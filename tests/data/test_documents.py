@@ -5,12 +5,12 @@ are part of every window."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -28,23 +28,38 @@ SENTENCES = 300  # of valid.txt: 15 documents
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, conll_dir):
-    """The head of valid.txt as CoNLL and as the script's table, and a model trained on
-    examples/ in 2 epochs (its document vectors are random but read: they move predictions)."""
+    """The head of valid.txt as CoNLL and as the script's table, and two models trained on
+    examples/ in 2 epochs (their document vectors are random but read: they move predictions):
+    one on train.txt, one on train.txt as the script's table read with its document column."""
     root = tmp_path_factory.mktemp("documents")
     conll = head_of_conll(conll_dir / "valid.txt", root / "head.txt", SENTENCES)
     table = root / "head.parquet"
-    script = [sys.executable, ROOT / "scripts" / "conll_table.py", conll, table]
-    made = subprocess.run(script, capture_output=True, text=True, timeout=60)
+    examples = ROOT / "examples"
+    script = [sys.executable, ROOT / "scripts" / "conll_table.py"]
+    made = subprocess.run([*script, conll, table], capture_output=True, text=True, timeout=60)
     assert made.returncode == 0, made.stderr
     assert made.stdout == f"{table}: {SENTENCES} sentences in 15 documents\n"
-    examples = ROOT / "examples"
-    trained = run(
-        "ner-train",
-        *("--train", examples / "train.txt", "--dev", examples / "dev.txt"),
-        *("--vectors", examples / "vectors.txt", "--out", root / "run", "--epochs", "2", "-q"),
-    )
-    assert trained.returncode == 0, trained.stderr
-    return {"conll": conll, "table": table, "model": root / "run" / "model.npz", "root": root}
+    train_table = root / "train.parquet"
+    made = subprocess.run([*script, examples / "train.txt", train_table], capture_output=True)
+    assert made.returncode == 0, made.stderr
+    common = ("--dev", examples / "dev.txt", "--vectors", examples / "vectors.txt", "--epochs", "2")
+    trainings = [
+        ("--train", examples / "train.txt", *common, "--out", root / "run", "-q"),
+        (
+            *("--train", train_table, *common, "--out", root / "from-table", "-q"),
+            *("--set", "data.document_column=document_id"),
+        ),
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        for trained in pool.map(lambda args: run("ner-train", *args), trainings):
+            assert trained.returncode == 0, trained.stderr
+    return {
+        "conll": conll,
+        "table": table,
+        "model": root / "run" / "model.npz",
+        "model_from_table": root / "from-table" / "model.npz",
+        "root": root,
+    }
 
 
 def test_consecutive_ids_number_the_documents_in_table_order():
@@ -194,22 +209,7 @@ def test_training_reads_the_document_column_of_its_tables(files):
 def test_ner_train_on_the_table_with_its_document_column_trains_the_conll_files_model(files):
     """examples/train.txt as the script's table, read with data.document_column: the same
     sentences in the same documents, so the same model, every parameter bit for bit."""
-    import numpy as np
-
-    root, examples = files["root"], ROOT / "examples"
-    table = root / "train.parquet"
-    spec = importlib.util.spec_from_file_location("conll_table", ROOT / "scripts/conll_table.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    assert script.main([str(examples / "train.txt"), str(table)]) == 0
-    trained = run(
-        "ner-train",
-        *("--train", table, "--dev", examples / "dev.txt", "--vectors", examples / "vectors.txt"),
-        *("--out", root / "from-table", "--epochs", "2", "-q"),
-        *("--set", "data.document_column=document_id"),
-    )
-    assert trained.returncode == 0, trained.stderr
-    with np.load(files["model"]) as a, np.load(root / "from-table" / "model.npz") as b:
+    with np.load(files["model"]) as a, np.load(files["model_from_table"]) as b:
         assert a.files == b.files
         for name in a.files:
             if name != "metadata":  # which files it was trained on
