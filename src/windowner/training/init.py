@@ -49,8 +49,8 @@ INHERITED = ("model.decode", "vectors.spec")
 def load_start(path: str | Path) -> tuple[Model, dict[str, str]]:
     """The model a run starts from, and its origin as metadata and scores.json record it:
     {'path': absolute path, 'sha256': the file's digest}."""
+    model = load_model(path)  # first: it refuses what is no model (an endless device) unread
     origin = {"path": str(Path(path).absolute()), "sha256": file_sha256(path, "a model file")}
-    model = load_model(path)
     if isinstance(model.network, Ensemble):
         raise UserError(
             f"an ensemble of {len(model.network.members)} models: --init starts from one model "
@@ -67,23 +67,22 @@ def model_settings(model: Model, path: str | Path) -> dict[str, Any]:
     not know, is left at the default)."""
     recorded = model.metadata.get("config")
     recorded = recorded if isinstance(recorded, dict) else {}
-    raw = {}
-    for section in ("vectors", "model"):
-        values = recorded.get(section)
-        names = {f.name for f in dataclasses.fields(getattr(Config(), section))}
-        if isinstance(values, dict):
-            raw[section] = {k: v for k, v in values.items() if k in names}
+
+    def names_of(section: str) -> set[str]:
+        return {f.name for f in dataclasses.fields(getattr(Config(), section))}
+
+    raw = {  # the sections that hold FIXED and INHERITED settings, the keys this windowner knows
+        section: {k: v for k, v in recorded[section].items() if k in names_of(section)}
+        for section in ("vectors", "model")
+        if isinstance(recorded.get(section), dict)
+    }
     try:
         config = config_from_dict(raw, path)
     except UserError as error:
         raise UserError(
             f"not a valid windowner model: its recorded config: {error.message}", path
         ) from None
-    values = {
-        key: getattr(getattr(config, key.split(".")[0]), key.split(".")[1])
-        for key in (*FIXED, *INHERITED)
-        if not key.startswith("training.")
-    }
+    values = {key: _value(config, key) for key in (*FIXED, *INHERITED) if "training." not in key}
     network, features = model.network, model.features
     params = network.params
 
@@ -135,21 +134,17 @@ def starting_config(
     settings = model_settings(model, path)
     default = Config()
 
-    def value(of: Config, key: str) -> Any:
-        section, name = key.split(".")
-        return getattr(getattr(of, section), name)
-
     def set_by_user(key: str) -> bool:
-        return key in given if given is not None else value(config, key) != value(default, key)
+        return key in given if given is not None else _value(config, key) != _value(default, key)
 
     for key in FIXED:
-        mine, theirs = value(config, key), settings[key]
+        mine, theirs = _value(config, key), settings[key]
         if set_by_user(key) and mine != theirs:
             raise UserError(
                 f"'{key}' is {_shown(mine)} here but {_shown(theirs)} in the model --init starts "
                 f"from ({path}): the model fixes its architecture; leave '{key}' out"
             )
-    taken = [k for k in FIXED] + [k for k in INHERITED if not set_by_user(k)]
+    taken = [*FIXED, *(key for key in INHERITED if not set_by_user(key))]
     sections: dict[str, dict[str, Any]] = {}
     for key in taken:
         section, name = key.split(".")
@@ -158,6 +153,12 @@ def starting_config(
         config,
         **{s: dataclasses.replace(getattr(config, s), **values) for s, values in sections.items()},
     )
+
+
+def _value(config: Config, key: str) -> Any:
+    """The setting 'section.key' of `config`."""
+    section, name = key.split(".")
+    return getattr(getattr(config, section), name)
 
 
 def _shown(value: Any) -> str:
@@ -187,7 +188,7 @@ def starting_model(
             v.spec,
         )
     train_tokens = [t for s in train.sentences for t in s.tokens]
-    vocabulary, E, pretrained = grown_vocabulary(
+    vocabulary, E, pretrained_rows = grown_vocabulary(
         start.vocabulary, E, vectors, train_tokens, rng, v.min_count
     )
     tags = [start.only_type] if start.only_type else tag_set(train, start.tags)
@@ -205,8 +206,8 @@ def starting_model(
     new_tags = [t for t in tags if t not in start.tags]
     log(
         f"init from {origin['path']} (sha256 {origin['sha256'][:12]}…): vocabulary "
-        f"{len(start.vocabulary):,} rows + {pretrained:,} pretrained + "
-        f"{len(vocabulary) - len(start.vocabulary) - pretrained:,} fresh; tags "
+        f"{len(start.vocabulary):,} rows + {pretrained_rows:,} pretrained + "
+        f"{len(vocabulary) - len(start.vocabulary) - pretrained_rows:,} fresh; tags "
         f"{len(start.tags)} + {len(new_tags)}" + (f" ({', '.join(new_tags)})" if new_tags else "")
     )
     log(f"train {vocabulary.coverage(train_tokens).summary()}")
