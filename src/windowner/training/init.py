@@ -31,7 +31,7 @@ from windowner.model.ensemble import Ensemble
 from windowner.model.network import WindowNetwork
 from windowner.model_file import Model, load_model
 from windowner.training.build import run_metadata, tag_set
-from windowner.vectors.loading import load_vectors
+from windowner.vectors.loading import Vectors, load_vectors
 
 # The settings a model fixes: its architecture and what its tables were built with. Every
 # model.* key is one (a key added there is fixed too), but its decoding.
@@ -199,10 +199,10 @@ def starting_model(
     if features.clusters is not None:  # new rows read NO_CLUSTER: the centroids are not kept
         added = len(vocabulary) - len(start.vocabulary)
         ids = np.full((added, len(features.clusters.sizes)), NO_CLUSTER, np.int32)
-        grown = VocabularyClusters(
+        clusters = VocabularyClusters(
             features.clusters.sizes, np.concatenate([features.clusters.ids, ids])
         )
-        features = dataclasses.replace(features, clusters=grown)
+        features = dataclasses.replace(features, clusters=clusters)
     new_tags = [t for t in tags if t not in start.tags]
     log(
         f"init from {origin['path']} (sha256 {origin['sha256'][:12]}…): vocabulary "
@@ -228,7 +228,7 @@ def starting_model(
 def grown_vocabulary(
     vocabulary: Vocabulary,
     E: np.ndarray,
-    vectors,
+    vectors: Vectors,
     train_tokens: list[str],
     rng: np.random.Generator,
     min_count: int,
