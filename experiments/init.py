@@ -22,7 +22,8 @@ correction of a model's missing label would.
 Seed N of init starts from seed N of base. Every run is one `ner-train` subprocess into
 runs/init/ARM/seed-N, two at a time with one BLAS thread each (the machine has two cores); a run
 whose scores.json exists is not run again. Every model is then scored with `ner-eval --json` on
-valid.txt and test.txt (cached beside it as dev.json and test.json).
+valid.txt and test.txt (cached beside it as dev.json and test.json; once they are there, only
+base's model.npz is needed again, by init, and the others may be deleted: 84 MB each).
 
     python experiments/init.py              # everything missing, then the table
     python experiments/init.py base scratch # some arms (init needs base)
@@ -201,7 +202,8 @@ def collect(all_arms: dict) -> list[dict]:
     for arm in all_arms:
         for seed in SEEDS:
             folder = RUNS / arm / f"seed-{seed}"
-            if (folder / "scores.json").exists() and (folder / "model.npz").exists():
+            scored = all((folder / name).exists() for name in ("dev.json", "test.json"))
+            if (folder / "scores.json").exists() and (scored or (folder / "model.npz").exists()):
                 found.append(figures(arm, seed, folder / "model.npz", folder))
     if DEFAULT_MODEL.exists():
         folder = RUNS / "default"
