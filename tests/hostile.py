@@ -146,6 +146,7 @@ def cases(rng: random.Random, model: bytes) -> Iterator[Case]:
     }
     train = ("ner-train", "--dev", "{work}/good.txt", "--vectors", str(EXAMPLES / "vectors.txt"))
     train = (*train, "--out", "{work}/run", "--epochs", "1")
+    start = (*train, "--train", "{work}/good.txt")  # --init's cases: all but the model given
     makers: list[Callable[[], Case]] = [
         lambda: Case(
             "bytes", "ner-train --train", (*train, "--train", "{work}/bad"), {"bad": b(rng)}
@@ -177,6 +178,7 @@ def cases(rng: random.Random, model: bytes) -> Iterator[Case]:
         lambda: Case("path", "ner-train --train", (*train, "--train", hostile_path(rng))),
         lambda: Case("path", "ner-train --config", ("ner-train", "--config", hostile_path(rng))),
         lambda: Case("path", "ner-eval MODEL", ("ner-eval", hostile_path(rng), "{work}/good.txt")),
+        lambda: Case("path", "ner-train --init", (*start, "--init", hostile_path(rng))),
         lambda: Case("path", "ner-tag MODEL", ("ner-tag", hostile_path(rng), "{work}/news.txt")),
         lambda: Case("path", "ner-tag INPUT", ("ner-tag", "{work}/model.npz", hostile_path(rng))),
         lambda: Case(
@@ -214,6 +216,7 @@ def cases(rng: random.Random, model: bytes) -> Iterator[Case]:
         lambda: Case(
             "endless", "ner-tag MODEL", ("ner-tag", rng.choice(ENDLESS), "{work}/news.txt")
         ),
+        lambda: Case("endless", "ner-train --init", (*start, "--init", rng.choice(ENDLESS))),
         lambda: Case(
             "value",
             "ner-train --set",
@@ -228,6 +231,12 @@ def cases(rng: random.Random, model: bytes) -> Iterator[Case]:
             "model",
             "ner-tag MODEL",
             ("ner-tag", "{work}/bad.npz", "{work}/news.txt"),
+            {"bad.npz": hostile_model(rng, model)},
+        ),
+        lambda: Case(
+            "model",
+            "ner-train --init",
+            (*start, "--init", "{work}/bad.npz"),
             {"bad.npz": hostile_model(rng, model)},
         ),
         lambda: Case(

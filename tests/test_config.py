@@ -191,6 +191,7 @@ FREE = {
     "model.lexicons",
     "model.lexicon_fold",
     "training.with_dev",
+    "training.init",
     "out",
 }
 WRONG_TYPE = {

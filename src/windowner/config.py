@@ -329,6 +329,11 @@ class TrainingConfig:
         _choice(choices.ON_NONFINITE),
     )
     seed: int = setting(0, "Initialisation, shuffling and dropout masks.", _at_least(0))
+    init: str = setting(
+        "",
+        "A model file to start from: its parameters, vocabulary, feature tables and architecture "
+        "('' = a fresh model).",
+    )
 
 
 @dataclass(frozen=True)
@@ -380,6 +385,30 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     An invalid value is a UserError naming its key and where it came from: the file, or the
     command line for an override.
     """
+    raw, origin = _given(path, overrides)
+    return _build(Config, raw, str(path) if path is not None else None, origin, "")
+
+
+def config_from_dict(raw: dict[str, Any], path: str | Path) -> Config:
+    """A config from nested settings read elsewhere (a model file's recorded config), checked
+    by the same rules; an invalid value is a UserError naming its key and `path`."""
+    return _build(Config, raw, str(path), {}, "")
+
+
+def given_keys(path: str | Path | None, overrides: dict[str, Any] | None = None) -> set[str]:
+    """The 'section.key's (and 'out') the TOML file and `overrides` set, whatever their values:
+    what a user asked for, as opposed to the defaults (a file already read by load_config)."""
+    raw, _ = _given(path, overrides)
+    return {
+        f"{name}.{key}" if isinstance(value, dict) else name
+        for name, value in raw.items()
+        for key in (value if isinstance(value, dict) else [name])
+    }
+
+
+def _given(path: str | Path | None, overrides: dict[str, Any] | None):
+    """The TOML file's nested settings with `overrides` written over them, and where each
+    override came from: -> (raw, {'section.key': origin})."""
     raw: dict[str, Any] = {}
     if path is not None:
         text = read_text(path, "a TOML config file", max_bytes=MAX_CONFIG_BYTES)
@@ -395,7 +424,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
             raise UserError(f"{quoted(section)} is not a section (set on the command line)")
         target[key] = value
         origin[dotted] = "the command line"
-    return _build(Config, raw, str(path) if path is not None else None, origin, "")
+    return raw, origin
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

@@ -376,6 +376,17 @@ def _hashes(v, meta) -> None:
         raise ValueError("must map names to strings")
 
 
+def _origin(v, meta) -> None:
+    """What a run started from (training/init.py): {'path': ..., 'sha256': 64 hex digits}."""
+    if not isinstance(v, dict) or set(v) != {"path", "sha256"}:
+        raise ValueError("must hold exactly 'path' and 'sha256'")
+    digest = v["sha256"]
+    if not isinstance(v["path"], str) or not isinstance(digest, str) or len(digest) != 64:
+        raise ValueError("must hold a path and a sha256 of 64 hex digits")
+    if digest.strip("0123456789abcdef"):
+        raise ValueError("must hold a sha256 of 64 hex digits")
+
+
 def _non_negative_int(v, meta) -> None:
     if not _is_int(v) or v < 0:
         raise ValueError("must be a non-negative integer")
@@ -399,6 +410,7 @@ METADATA: dict[str, tuple[bool, Callable[[Any, Mapping], None]]] = {
     "data_sha256": (False, _hashes),
     "config": (False, _object),
     "versions": (False, _object),
+    "init": (False, _origin),
     "dev": (False, _object),
     "epoch": (False, _non_negative_int),
     "seed": (False, _non_negative_int),

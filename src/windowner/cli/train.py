@@ -37,6 +37,7 @@ def main(
     out: Annotated[Optional[str], typer.Option(help=help_of("out"))] = None,
     epochs: Annotated[Optional[int], typer.Option(help=help_of("training.epochs"))] = None,
     seed: Annotated[Optional[int], typer.Option(help=help_of("training.seed"))] = None,
+    init: Annotated[Optional[str], typer.Option(help=help_of("training.init"))] = None,
     seeds: Annotated[
         Optional[str],
         typer.Option(help="Train one model per seed (e.g. 0,1,2) into OUT/seed-N; mean ± sd."),
@@ -73,7 +74,7 @@ def main(
     """
     one_blas_thread()
     with user_errors():
-        from windowner.config import load_config, parse_assignment
+        from windowner.config import given_keys, load_config, parse_assignment
         from windowner.errors import UserError
         from windowner.training.loop import Interrupted
         from windowner.training.multiseed import train_seeds
@@ -90,10 +91,16 @@ def main(
             "out": out,
             "training.epochs": epochs,
             "training.seed": seed,
+            "training.init": init,
         }
         given = {key: value for key, value in flags.items() if value is not None}
         try:
             if resume is not None:
+                if init is not None:
+                    raise UserError(
+                        "--init starts a new run from a model, --resume continues an "
+                        "interrupted run: give one of them"
+                    )
                 if given or set_ or config or seeds or ensemble:
                     raise UserError(
                         "--resume continues a run as it was configured: give no other settings"
@@ -107,6 +114,8 @@ def main(
                 raise UserError(f"'{twice[0]}' is set twice, by its flag and by --set")
             overrides.update(given)
             resolved = load_config(config, overrides)
+            # With --init the model fixes the architecture: what the user set must agree.
+            keys = given_keys(config, overrides) if resolved.training.init else None
             if ensemble and seeds is None:
                 raise UserError("--ensemble joins the models of --seeds: give --seeds too")
             if seeds is not None and "training.seed" in overrides:
@@ -125,10 +134,11 @@ def main(
                     log=log,
                     progress=not quiet,
                     ensemble=ensemble,
+                    given=keys,
                 )
                 print(summary.describe())
                 return
-            result = run_training(resolved, force=force, log=log, progress=not quiet)
+            result = run_training(resolved, force=force, log=log, progress=not quiet, given=keys)
             _report(result, quiet)
         except Interrupted as interrupted:
             print(f"interrupted by {interrupted}", flush=True)

@@ -4,7 +4,7 @@ records how it was made."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -78,15 +78,21 @@ def new_model(
         tables=tables,
         objective=objective,
     )
+    metadata = run_metadata(config, train)
+    return Model(network, vocabulary, tags, metadata, features, m.decode, objective, only_type)
+
+
+def run_metadata(config: Config, train: Corpus) -> dict:
+    """How a run's model is made: the resolved config, the training data's tag scheme, the seed,
+    the data files' sha256 and the package versions."""
     paths = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test}
-    metadata = {
+    return {
         "config": config.to_dict(),
         "scheme": train.scheme,
         "seed": config.training.seed,
         "data_sha256": data_hashes(paths),
         "versions": package_versions(),
     }
-    return Model(network, vocabulary, tags, metadata, features, m.decode, objective, only_type)
 
 
 def check_network_size(
@@ -159,10 +165,11 @@ def _pretrained_rows(words: list[str], pretrained_words: list[str]) -> np.ndarra
     return mask
 
 
-def tag_set(corpus: Corpus) -> list[str]:
-    """'O' first, then B-/I- tags sorted by type: a stable order for the output rows; a
-    UserError beyond errors.MAX_TAGS (Viterbi and the sigmoid head's targets grow with T²)."""
-    seen = {tag for s in corpus.sentences for tag in s.tags} | {OUTSIDE}
+def tag_set(corpus: Corpus, known: Iterable[str] = ()) -> list[str]:
+    """The corpus's tags and the `known` ones (a model's that training starts from): 'O'
+    first, then B-/I- tags sorted by type, a stable order for the output rows; a UserError
+    beyond errors.MAX_TAGS (Viterbi and the sigmoid head's targets grow with T²)."""
+    seen = {tag for s in corpus.sentences for tag in s.tags} | {OUTSIDE} | set(known)
     if len(seen) > MAX_TAGS:
         raise UserError(
             f"{len(seen):,} different tags ({len(corpus.entity_counts()):,} entity types); "

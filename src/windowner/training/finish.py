@@ -61,6 +61,8 @@ def finish(
         log(json.dumps(final))
         write_metrics(out / METRICS_FILE, state.history)
     scores = {"best_epoch": state.best_epoch, "dev": dev.to_dict()}
+    if "init" in best.metadata:  # the model the run started from (training/init.py)
+        scores["init"] = best.metadata["init"]
     if test is not None:
         scores["test"] = test.to_dict()
     write_text(out / SCORES_FILE, json.dumps(scores, indent=2) + "\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,9 +70,11 @@ def train_seeds(
     log: Callable[[str], None] = print,
     progress: bool = True,
     ensemble: bool = False,
+    given: Collection[str] | None = None,
 ) -> SeedSummary:
     """One run per seed, into OUT/seed-N; the summary goes to OUT/seeds.json. With `ensemble`,
-    the seeds' best models become one, OUT/model.npz, scored on dev and once on test."""
+    the seeds' best models become one, OUT/model.npz, scored on dev and once on test. `given`
+    is train()'s (the keys the user set, for training.init)."""
     if ensemble and len(seeds) < 2:
         raise UserError("--ensemble needs at least two --seeds")
     out = Path(config.out)
@@ -84,7 +86,7 @@ def train_seeds(
             out=str(out / f"seed-{seed}"),
             training=dataclasses.replace(config.training, seed=seed),
         )
-        results.append(train(seeded, force=force, log=log, progress=progress))
+        results.append(train(seeded, force=force, log=log, progress=progress, given=given))
     joined = join_seeds(config, [r.out for r in results], out, log) if ensemble else None
     summary = SeedSummary(
         out,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from windowner.training.build import new_model
 from windowner.training.checkpoint import TrainingState, check_resumable, load_checkpoint
 from windowner.training.data import read_corpora, with_dev
 from windowner.training.finish import TrainResult, finish
+from windowner.training.init import load_start, starting_config, starting_model
 from windowner.training.loop import Run, run_epochs
 from windowner.training.provenance import data_hashes
 from windowner.training.run_folder import (
@@ -50,11 +51,14 @@ def train(
     force: bool = False,
     log: Callable[[str], None] = print,
     progress: bool = True,
+    given: Collection[str] | None = None,
 ) -> TrainResult:
     """Train a window network as `config` says; write model, metrics and config to config.out.
 
     Into a folder that holds a run already, the new run trains in OUT/.next and replaces the
-    previous one only once it has finished (run_folder.swap_in).
+    previous one only once it has finished (run_folder.swap_in). With training.init the run
+    starts from that model (training/init.py), `given` being the keys the user set (None:
+    those not at their defaults), which must not contradict the model's architecture.
     """
     out = Path(config.out)
     if not config.data.train or not config.data.dev:
@@ -66,12 +70,12 @@ def train(
         if swap_pending(out):  # a finished run whose swap a SIGKILL cut short
             swap_in(out)
         folder = staged if holds_run(out) else out
-        run = prepare(config, folder, log)
+        run = prepare(config, folder, log, given=given)
         run.folder = out
         discard_next(out)  # an unfinished run beside the folder's: --force replaces it
         state = TrainingState()
-        with _left_only_if_resumable(run):
-            write_text(folder / CONFIG_FILE, _anchored(config).to_toml())
+        with _left_only_if_resumable(run):  # run.config: with --init, the model's architecture
+            write_text(folder / CONFIG_FILE, _anchored(run.config).to_toml())
             stopped_early = run_epochs(run, state, None, log, progress)
             result = finish(run, state, log, stopped_early)
         return _swapped_in(run, result)
@@ -128,9 +132,10 @@ def resume(
 
 
 def _anchored(config: Config) -> Config:
-    """`config` with each data or vectors file named by a relative path named by its absolute
-    one: what config.toml records, so that --resume (and --config) read the same files from any
-    working directory. Hub datasets, gensim: names and the packaged vectors stay as they are."""
+    """`config` with each data, vectors or --init model file named by a relative path named by
+    its absolute one: what config.toml records, so that --resume (and --config) read the same
+    files from any working directory. Hub datasets, gensim: names and the packaged vectors stay
+    as they are."""
 
     def absolute(spec: str) -> str:
         named = spec == DEFAULT_VECTORS or spec.startswith((HUB_PREFIX, GENSIM_PREFIX))
@@ -143,7 +148,8 @@ def _anchored(config: Config) -> Config:
         test=absolute(config.data.test),
     )
     vectors = dataclasses.replace(config.vectors, spec=absolute(config.vectors.spec))
-    return dataclasses.replace(config, data=data, vectors=vectors)
+    training = dataclasses.replace(config.training, init=absolute(config.training.init))
+    return dataclasses.replace(config, data=data, vectors=vectors, training=training)
 
 
 @contextlib.contextmanager
@@ -170,17 +176,31 @@ def _swapped_in(run: Run, result: TrainResult) -> TrainResult:
     return dataclasses.replace(result, out=run.folder, curves=curves)
 
 
-def prepare(config: Config, out: Path, log: Callable[[str], None], model: Model | None = None):
+def prepare(
+    config: Config,
+    out: Path,
+    log: Callable[[str], None],
+    model: Model | None = None,
+    given: Collection[str] | None = None,
+):
     """Read the data and build (or take) the model, the targets and the optimiser.
 
-    -> Run. When resuming, the model and the generator's state are the checkpoint's.
+    -> Run. When resuming, the model and the generator's state are the checkpoint's. A run
+    with training.init starts from that model, and its config takes the model's architecture
+    (init.starting_config, `given` as train() has it): Run.config is the config it runs.
     """
     rng = np.random.default_rng(config.training.seed)
+    start = None
+    if model is None and config.training.init:
+        start, origin = load_start(config.training.init)
+        config = starting_config(config, start, config.training.init, given)
     corpora = read_corpora(config, log)
     if config.training.with_dev:
         corpora = with_dev(corpora)
         log(f"training on train + dev: {corpora.train.summary()}")
-    if model is None:
+    if start is not None:
+        model = starting_model(config, start, origin, corpora.train, rng, log)
+    elif model is None:
         model = new_model(config, corpora.train, rng, log)
     train = corpora.train.sentences
     windows = encode(
