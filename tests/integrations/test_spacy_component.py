@@ -34,6 +34,7 @@ except ImportError:
 
 from spacy import displacy
 from spacy.tokens import Doc
+from spacy.util import ConfigValidationError
 
 from windowner.integrations.spacy_component import (
     DISPLACY_COLOURS,
@@ -43,6 +44,7 @@ from windowner.integrations.spacy_component import (
 
 NEWS = [line for line in (ROOT / "examples" / "news.txt").read_text().splitlines() if line]
 SENTENCE = "Angela Merkel met Emmanuel Macron in Paris on Tuesday."
+BLANK = spacy.blank("en")  # spaCy's English tokenizer, for Docs no component has seen
 
 
 def entities(doc) -> list[tuple]:
@@ -101,7 +103,7 @@ def test_nlp_pipe_in_two_processes_gives_the_entities_and_scores_of_ner_tag(nlp,
         for record in map(json.loads, result.stdout.splitlines())
     ]
     assert len(expected) == len(NEWS) and sum(map(len, expected)) >= 20
-    for n_process in (2, 1):
+    for n_process in (1, 2):  # the model loaded in this process first: the workers inherit it
         docs = list(nlp.pipe(NEWS, batch_size=3, n_process=n_process))
         found = [
             [
@@ -135,7 +137,7 @@ def placed(mode: str, text: str, found: list[Entity]) -> list[tuple]:
     # the component never reads this model: it is loaded with the first Doc tagged, and
     # set_annotations takes the entities given
     component = WindownerComponent(model="no-such-model.npz", alignment_mode=mode)
-    doc = component.set_annotations(spacy.blank("en")(text), found)
+    doc = component.set_annotations(BLANK(text), found)
     return entities(doc)
 
 
@@ -241,15 +243,17 @@ def test_to_disk_copies_the_model_and_spacy_load_reads_it_from_there(nlp, model,
 
 def test_a_pickled_component_leaves_its_model_behind_and_reads_it_again(nlp):
     component = nlp.get_pipe("windowner")
-    component(spacy.blank("en")(SENTENCE))  # loaded now
+    component(BLANK(SENTENCE))  # loaded now
     copy = pickle.loads(pickle.dumps(component))  # what the spawn start method sends
     assert len(pickle.dumps(component)) < 2000
-    doc = copy(spacy.blank("en")(SENTENCE))
+    doc = copy(BLANK(SENTENCE))
     assert entities(doc) == entities(nlp(SENTENCE))
 
 
 def test_mistakes_are_user_errors_when_the_pipeline_is_built_or_the_model_read(tmp_path):
     nlp = spacy.blank("en")
+    with pytest.raises(ConfigValidationError, match="missing required argument: 'model'"):
+        nlp.add_pipe("windowner")
     with pytest.raises(UserError, match="unknown alignment_mode 'nearest'; choose from expand"):
         nlp.add_pipe("windowner", config={"model": "m.npz", "alignment_mode": "nearest"})
     with pytest.raises(UserError, match="unknown decoding 'beam'"):

@@ -14,10 +14,11 @@ loads with the model, when the first Doc comes.
 **Tokens.** windowner tags `doc.text` with its own tokenizer and sentence splitter, exactly as
 `ner-tag` tags one record (each Doc is one text, and a document of its own), and places each
 entity's character offsets on the Doc's tokens with spaCy's `Doc.char_span`. Where both
-tokenizers put a boundary the span is the entity exactly: for all but 13 of windowner's 46,415
+tokenizers put a boundary the span is the entity exactly: for all but 13 of windowner's 46,456
 tokens of CoNLL's test sentences (their tokens joined by spaces) under `spacy.blank("en")`, and
-for all but 1 of the default model's 5,694 entities there. Where an entity boundary falls inside
-a spaCy token (`Austria)118` is one spaCy token, three of windowner's), `alignment_mode` decides:
+for all but 1 of the default model's 5,698 entities there (benchmarks/spacy_pipe.py). Where an
+entity boundary falls inside a spaCy token (`Austria)118` is one spaCy token, three of
+windowner's), `alignment_mode` decides:
 
 - "expand" (the default): the span widens to every token it touches (`Austria)118`);
 - "contract": it narrows to the tokens wholly inside the entity (none here: dropped);
