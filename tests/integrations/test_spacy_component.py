@@ -33,7 +33,7 @@ except ImportError:
     pytest.skip("spaCy is not installed (pip install 'windowner[spacy]')", allow_module_level=True)
 
 from spacy import displacy
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.util import ConfigValidationError
 
 from windowner.integrations.spacy_component import (
@@ -164,6 +164,18 @@ def test_two_entities_expanded_into_one_spacy_token_keep_the_first():
         ("Vienna", "LOC", 0.5),
     ]
     assert placed("strict", GLUED, both) == [("Vienna", "LOC", 0.5)]
+
+
+def test_an_entity_already_in_the_doc_reads_windowners_score_only_if_found_alike():
+    component = WindownerComponent(model="no-such-model.npz")
+    doc = BLANK(GLUED)
+    doc.ents = [Span(doc, 0, 1, "GPE"), Span(doc, 4, 5, "LOC")]  # Austria)118, Vienna
+    found = hand(GLUED, ("Austria", "LOC", 0.8), ("Germany", "LOC", 0.6), ("Vienna", "LOC", 0.9))
+    assert entities(component.set_annotations(doc, found)) == [
+        ("Austria)118", "GPE", None),  # windowner's LOC there is dropped: not its score
+        ("Germany)Austria", "LOC", 0.6),
+        ("Vienna", "LOC", 0.9),  # the same tokens and label as windowner's
+    ]
 
 
 def test_a_real_doc_with_its_own_tokens_is_tagged_on_its_text(nlp):

@@ -27,7 +27,8 @@ windowner's), `alignment_mode` decides:
 A span that would overlap one placed before it (two entities inside one spaCy token, expanded)
 is dropped: the first in text order stays. `span._.windowner_score` is windowner's score of the
 entity (the mean probability of its tags, what `ner-tag` writes), kept when the span is widened
-or narrowed; entities windowner did not place read None.
+or narrowed; entities windowner did not place read None, except one already in the Doc that
+windowner found too, on the same tokens with the same label.
 
 **Entities already in the Doc** (from a `ner` or `entity_ruler` earlier in the pipeline) are
 treated as spaCy's entity_ruler treats them: by default they stay and windowner's that overlap
@@ -39,14 +40,16 @@ component's name, "windowner" unless given another), and `spacy.load(DIR)` reads
 whatever the config's `model` path says.
 """
 
+import shutil
 from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
+from windowner.atomic import atomic_write
 from windowner.choices import ALIGNMENT_MODES, TAG_BATCH_SIZE, check_choice, quoted
-from windowner.errors import UserError
+from windowner.errors import UserError, reading
 from windowner.tagging.html import FIXED_COLOURS
 from windowner.tagging.options import TagOptions
 
@@ -154,11 +157,6 @@ class WindownerComponent:
 
     def to_disk(self, path: str | Path, *, exclude=()) -> None:
         """Copy the model file into `path` (spaCy's DIR/NAME), whole or not at all."""
-        import shutil
-
-        from windowner.atomic import atomic_write
-        from windowner.errors import reading
-
         self.load()  # a file that is not a windowner model is refused, not copied
         with (
             reading(self.model_path, "a model file"),
