@@ -132,6 +132,7 @@ FLOORS = (
     ("windowner.evaluation",),
     ("windowner.training",),
     ("windowner.api",),
+    ("windowner.integrations",),  # other libraries' pipelines, on top of the API
     ("windowner.cli",),
     ("windowner",),  # the package's __init__: the lazy façade over the API
 )
@@ -185,3 +186,20 @@ def test_only_the_spark_engine_imports_pyspark():
     assert importers and all(name.startswith("tagging/engines/spark_") for name in importers), (
         importers
     )
+
+
+def test_only_the_spacy_component_imports_spacy():
+    """spaCy is an extra: only integrations/spacy_component.py may import it, and nothing of
+    windowner's imports that module (spaCy reaches it through its entry points)."""
+    importers = sorted(
+        str(p.relative_to(PACKAGE))
+        for p in modules(PACKAGE)
+        if "spacy" in {name.split(".")[0] for name in imports_of(p)}
+    )
+    assert importers == ["integrations/spacy_component.py"]
+    users = [
+        module_name(p)
+        for p in modules(PACKAGE)
+        if any(name.startswith("windowner.integrations") for name in imports_of(p))
+    ]
+    assert users == []

@@ -1,4 +1,5 @@
-"""Every shell example in README.md runs as written (issue 16).
+"""Every shell example in README.md runs as written (issue 16), and so does the python of its
+spaCy section (issue 25).
 
 The examples run in a fresh folder holding copies of configs/, examples/, scripts/ and the repo's
 data/, the commands being the installed ones. The `ner-eval`, `ner-tag` and `ner-vectors`
@@ -17,6 +18,8 @@ import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import BIN, ROOT
 
@@ -141,4 +144,58 @@ def test_every_readme_shell_example_runs_as_written(tmp_path):
         assert "Traceback" not in result.stderr, (command, result.stderr[-2000:])
     for name in WRITTEN:
         assert (tmp_path / name).stat().st_size > 0, name
+    assert os.listdir(tmp_path / DEFAULT_MODEL.parent) == ["model.npz"]  # nothing written there
+
+
+SPACY_SECTION = "## Using windowner from spaCy"
+
+
+def python_examples(markdown: str, heading: str) -> list[str]:
+    """The ```python blocks of the README section that starts at `heading` (up to the next
+    section of its level), in order."""
+    start = markdown.index(heading + "\n")
+    level = heading.split()[0] + " "
+    end = markdown.find("\n" + level, start + len(heading))
+    section = markdown[start : end if end != -1 else len(markdown)]
+    return re.findall(r"^```python\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL)
+
+
+def test_the_spacy_sections_python_runs_as_written(tmp_path):
+    """The spaCy section's blocks, one script in README order, in a folder like the shell
+    examples' one: the default model is the README's small `ner-train` example."""
+    try:
+        import spacy  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("spaCy is not installed (pip install 'windowner[spacy]')")
+    markdown = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = python_examples(markdown, SPACY_SECTION)
+    assert len(blocks) >= 4 and 'add_pipe("windowner"' in blocks[0]
+    small = next(c for c in shell_examples(markdown) if c.startswith("ner-train --train examples/"))
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    trained = subprocess.run(
+        ["bash", "-c", small], cwd=tmp_path, env=environment, capture_output=True, text=True
+    )
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    (tmp_path / DEFAULT_MODEL).parent.mkdir(parents=True)
+    os.link(tmp_path / "runs/mine/model.npz", tmp_path / DEFAULT_MODEL)
+    result = subprocess.run(
+        [str(BIN / "python"), "-"],
+        input="\n".join(blocks),
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    printed = result.stdout.splitlines()
+    assert len(printed) == 2 and all(line.startswith("[") for line in printed), printed
+    page = (tmp_path / "news-displacy.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count("<figure") == 8  # 8 paragraphs
+    saved = tmp_path / "news-pipeline" / "windowner" / "model.npz"
+    assert saved.read_bytes() == (tmp_path / DEFAULT_MODEL).read_bytes()
     assert os.listdir(tmp_path / DEFAULT_MODEL.parent) == ["model.npz"]  # nothing written there

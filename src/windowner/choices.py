@@ -81,6 +81,10 @@ ENGINES = ("local", "spark")
 # efficient and for the window encoder's per-call caches to be reused, few enough to stream.
 TAG_BATCH_SIZE = 512
 
+# How the spaCy component places an entity whose boundary falls inside a spaCy token (spaCy's
+# own Doc.char_span modes, the first the default; integrations/spacy_component.py).
+ALIGNMENT_MODES = ("expand", "contract", "strict")
+
 
 def listed(choices: Iterable[str], last: str = "or") -> str:
     """('a', 'b', 'c') -> 'a, b or c': a choice list as help texts and messages write it."""
