@@ -70,8 +70,9 @@ class DocBinWriter:
 def doc_words(tagged: TaggedText) -> tuple[list[str], list[bool], list[bool], dict[int, int]]:
     """A Doc's words for the text, as spaCy's tokenizer would lay them out around windowner's
     tokens: a token followed by one space has `spaces` True; any other text between tokens (a
-    line break, more spaces) is a word of its own. -> words, spaces, sent_starts (True where a
-    windowner sentence starts, else False) and {a token's start offset: its word's index}.
+    line break, more spaces) is a word of its own, in the sentence before it (the first
+    sentence, before the first token). -> words, spaces, sent_starts (True where a windowner
+    sentence starts, else False) and {a token's start offset: its word's index}.
 
     Shapes: -> words (n,), spaces (n,), sent_starts (n,); "".join of each word and a space
     where `spaces` says is `tagged.text`.
@@ -102,6 +103,8 @@ def doc_words(tagged: TaggedText) -> tuple[list[str], list[bool], list[bool], di
             sent_starts.append(i == 0)
             at = token.end
     gap(len(text))
-    if sent_starts:
-        sent_starts[0] = True  # spaCy's first token starts a sentence, whitespace or not
+    if True in sent_starts and not sent_starts[0]:
+        # whitespace before the first token: spaCy's first word starts the first sentence
+        sent_starts[sent_starts.index(True)] = False
+        sent_starts[0] = True
     return words, spaces, sent_starts, index
