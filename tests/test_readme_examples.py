@@ -73,6 +73,8 @@ WRITTEN = [
     "news.tagged",
     "entities.tsv",
     "tagged.parquet",
+    "news.spacy",
+    "dev.spacy",
 ]
 
 

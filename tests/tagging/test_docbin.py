@@ -183,3 +183,21 @@ def test_doc_words_keep_the_text_between_tokens():
     assert "".join(w + " " * s for w, s in zip(words, spaces)) == text
     assert starts == [True, False, False, False, False, False, False, True, False]
     assert [words[index[t.start]] for t in tokens] == [t.text for t in tokens]
+
+
+def test_the_readme_example_reads_the_scores_back(models, tmp_path, monkeypatch):
+    """README's Python example for `--format spacy`, run as written on a file this model wrote."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("**spaCy's DocBin, out.**") :].split("```python\n")[1]
+    *statements, last = block.split("```")[0].strip().splitlines()
+    monkeypatch.chdir(tmp_path)
+    model = models["conll"].out / "model.npz"
+    tag_file(model, str(NEWS), "news.spacy", output_format="spacy", unit="paragraph")
+    namespace: dict = {}
+    exec("\n".join(statements), namespace)
+    entities = eval(last, namespace)
+    assert entities  # the third paragraph has entities: the comparison is not of nothing
+    records = tagged_records(model, tmp_path, "paragraph")
+    assert [(text, label, round(score, 4)) for text, label, score in entities] == [
+        (e["text"], e["label"], e["score"]) for e in records[2]["entities"]
+    ]
