@@ -162,6 +162,9 @@ def test_annotation_windowner_cannot_read_is_one_error_naming_the_doc(
         (zlib.compress(srsly.msgpack_dumps({"tokens": b""})), "its map has no 'attrs'"),
         (zlib.compress(b"\x81\xa6tokens\xc6\x00\x00\x10\x00abc"), "its data ends early"),
         (zlib.compress(srsly.msgpack_dumps({1: 1})), "its map's keys are not all strings"),
+        # cut in the checksum, after a whole map: still a file cut short
+        (zlib.compress(srsly.msgpack_dumps({"x": 1}))[:-2], "its data ends early"),
+        (zlib.compress(srsly.msgpack_dumps({"x": 1}) + b"\x01"), "more data after its map"),
     ],
 )
 def test_what_is_no_docbin_is_one_error(tmp_path, content, expected):

@@ -233,6 +233,18 @@ def _walk(path: str | Path, part: Callable) -> dict[str, object]:
                 value = part(unpacker, key)
                 if value is not None:
                     found[key] = value
+            # The map must be all the stream holds, and the stream must end (its checksum
+            # read): a file cut short is refused even where the cut spared the map.
+            while inflated.read(CHUNK):
+                pass
+            if inflated.exceeded:
+                raise UserError(f"not a .spacy file (DocBin): {inflated.exceeded}", path)
+            if not inflated.ended:
+                raise UserError(
+                    "not a .spacy file (DocBin): its data ends early (a truncated file?)", path
+                )
+            if inflated.written != unpacker.tell():
+                raise UserError("not a .spacy file (DocBin): more data after its map", path)
         except UserError:
             raise
         except zlib.error as error:
@@ -262,16 +274,22 @@ class _Inflated:
         self._path = path
         self._zlib = zlib.decompressobj()
         self._tail = b""  # compressed bytes read and not yet inflated
-        self._read = self._written = 0
+        self._read = 0
+        self.written = 0  # bytes inflated so far
         self.exceeded = ""
+
+    @property
+    def ended(self) -> bool:
+        """Whether the zlib stream has ended, its checksum read and right."""
+        return self._zlib.eof
 
     def read(self, n: int) -> bytes:
         while not self._zlib.eof and not self.exceeded:
             out = self._zlib.decompress(self._tail, n)
             self._tail = self._zlib.unconsumed_tail
             if out:
-                self._written += len(out)
-                if self._written > MAX_INFLATED_BYTES:
+                self.written += len(out)
+                if self.written > MAX_INFLATED_BYTES:
                     self.exceeded = f"it inflates to more than {MAX_INFLATED_BYTES >> 20} MiB"
                     return b""
                 return out
