@@ -10,7 +10,8 @@ Each token gets one class from its document's other occurrences of its lowercase
 informative places only: not the first token of a sentence and not in a sentence in capitals.
 
 What a document is: in CoNLL files, the sentences between two -DOCSTART- lines; in a dataset,
-the rows between -DOCSTART- rows, else each row; in ner-tag and the Python API, the record
+the rows between -DOCSTART- rows, else each row; in a spaCy DocBin, the sentences between two
+-DOCSTART- tokens, else each Doc; in ner-tag and the Python API, the record
 being tagged (a line, paragraph or file as --unit says, or one dataset row or one text).
 """
 
