@@ -214,7 +214,7 @@ def _walk(path: str | Path, part: Callable) -> dict[str, object]:
     from srsly.msgpack.exceptions import UnpackException
 
     with reading(path, "a .spacy file"), open(path, "rb") as f:
-        inflated = _Inflated(f, path)
+        inflated = _Inflated(f)
         unpacker = Unpacker(
             inflated,
             read_size=CHUNK,
@@ -269,9 +269,8 @@ class _Inflated:
     """A file-like object: the zlib stream in `f` inflated as it is read, `read(n)` giving at
     most n bytes; past MAX_INFLATED_BYTES (in or out) it ends, and says why in `exceeded`."""
 
-    def __init__(self, f: BinaryIO, path: str | Path):
+    def __init__(self, f: BinaryIO):
         self._file = f
-        self._path = path
         self._zlib = zlib.decompressobj()
         self._tail = b""  # compressed bytes read and not yet inflated
         self._read = 0
