@@ -90,6 +90,7 @@ def test_ner_eval_scores_a_docbin_exactly_as_its_conll_file(models, data):
     result = run("ner-eval", model, data["dev"][1], "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == evaluate(model, data["dev"][0]).to_dict()
+    assert evaluate(model, str(data["dev"][1])).to_dict() == json.loads(result.stdout)  # the API
 
 
 def tagged_records(model, tmp_path, unit):
