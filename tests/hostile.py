@@ -13,11 +13,13 @@ tests/test_hostile.py runs a seeded sample of it in the suite; the larger sweep 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import resource
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +67,53 @@ def hostile_bytes(rng: random.Random) -> bytes:
     if choice == 5:
         return b"\xef\xbb\xbf" + b"\x00\x01\x02" * rng.randint(1, 1000)
     return "\n".join(" ".join("\x1b[31m" for _ in range(3)) for _ in range(5)).encode()
+
+
+def hostile_docbin(rng: random.Random) -> bytes:
+    """A `.spacy` file no reader may accept: any hostile bytes, a real DocBin cut short or with a
+    byte flipped in its compressed data, msgpack garbage compressed, a zip bomb (600 MiB of
+    msgpack nils from 600 KB), or Docs without entity annotation (spacy.blank's)."""
+    choice = rng.randrange(6)
+    if choice == 0:
+        return hostile_bytes(rng)
+    good = _good_docbin()
+    if choice == 1:
+        return good[: rng.randrange(len(good))]
+    if (
+        choice == 2
+    ):  # the zlib header and the deflate data are checked; the checksum catches the rest
+        flipped = bytearray(good)
+        flipped[rng.randrange(len(good))] ^= 1 << rng.randrange(8)
+        return bytes(flipped)
+    if choice == 3:
+        return zlib.compress(bytes(rng.randrange(256) for _ in range(rng.randint(1, 2000))))
+    if choice == 4:
+        # Deflate blocks after a full flush repeat byte for byte: a bomb in a millisecond.
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+        head = deflate.compress(b"\x81\xa4cats\xdd\x40\x00\x00\x00") + deflate.flush(
+            zlib.Z_FULL_FLUSH
+        )
+        nils = deflate.compress(b"\xc0" * (1 << 20)) + deflate.flush(zlib.Z_FULL_FLUSH)
+        return b"\x78\x9c" + head + nils * 600
+    return _blank_docbin(rng.randint(1, 5))
+
+
+@functools.cache
+def _good_docbin() -> bytes:
+    """examples/dev.txt as `spacy convert --converter ner` writes it."""
+    from spacy.tokens import DocBin
+    from spacy.training.converters import conll_ner_to_docs
+
+    text = (EXAMPLES / "dev.txt").read_text(encoding="utf-8")
+    return DocBin(docs=conll_ner_to_docs(text, n_sents=1, no_print=True)).to_bytes()
+
+
+def _blank_docbin(docs: int) -> bytes:
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("en")
+    return DocBin(docs=[nlp.make_doc("Angela Merkel met Macron.")] * docs).to_bytes()
 
 
 def hostile_path(rng: random.Random, output: bool = False) -> str:
@@ -244,6 +293,12 @@ def cases(rng: random.Random, model: bytes) -> Iterator[Case]:
             "ner-eval MODEL",
             ("ner-eval", "{work}/bad.npz", "{work}/good.txt"),
             {"bad.npz": hostile_model(rng, model)},
+        ),
+        lambda: Case(
+            "bytes",
+            "ner-eval DATA.spacy",
+            ("ner-eval", "{work}/model.npz", "{work}/bad.spacy"),
+            {"bad.spacy": hostile_docbin(rng)},
         ),
     ]
     while True:

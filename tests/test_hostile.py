@@ -14,7 +14,7 @@ from tests.test_model_file import tiny_model
 from windowner.model_file import save_model
 
 SEED = 0
-# One draw of every (entry point, class) pair: 24 commands, 8.2 s alone on a quiet machine.
+# One draw of every (entry point, class) pair: about 25 commands.
 SAMPLE = 1
 
 

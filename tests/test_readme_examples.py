@@ -79,6 +79,8 @@ WRITTEN = [
     "entities.tsv",
     "tagged.parquet",
     "valid.parquet",
+    "news.spacy",
+    "dev.spacy",
 ]
 
 

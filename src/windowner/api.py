@@ -140,8 +140,9 @@ def evaluate(
 ) -> Scores | TokenScores | Report:
     """Score `model` on labelled `data` exactly as `ner-eval` does (conlleval's entity scores).
 
-    `data` is anything `ner-eval` reads (a CoNLL file, `hf:NAME@SPLIT`, parquet/jsonl/arrow;
-    a dataset's `test` split unless the spec names one) or an already read Corpus. An
+    `data` is anything `ner-eval` reads (a CoNLL file, a spaCy .spacy file, `hf:NAME@SPLIT`,
+    parquet/jsonl/arrow; a dataset's `test` split unless the spec names one) or an already read
+    Corpus. An
     `--only-type` model gives TokenScores, every other model Scores.
 
     With `errors=True` (`ner-eval --errors`) or `decode="both"` it returns the whole Report

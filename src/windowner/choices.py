@@ -75,6 +75,9 @@ SEGMENTATIONS = ("sentences", "lines", "whitespace")
 UNITS = ("line", "paragraph", "document")
 # ner-tag's output formats (tagging/formats.py).
 FORMATS = ("jsonl", "conll", "inline", "slash", "tsv", "html")
+# ...and those written whole into --output at the end, not record by record: spaCy's DocBin
+# (tagging/docbin.py).
+BINARY_FORMATS = ("spacy",)
 # Where ner-tag --dataset runs.
 ENGINES = ("local", "spark")
 # Texts read, tagged and written together: enough for the network's matrix products to be

@@ -130,7 +130,10 @@ def _hyperparameter(key: str) -> Rule:
 # The settings.
 # ------------------------------------------------------------------------------------------------
 
-_DATA_SPEC = "a CoNLL file, hf:NAME[:CONFIG][@SPLIT], a .parquet/.jsonl/.arrow file or a dataset"
+_DATA_SPEC = (
+    "a CoNLL file, a spaCy .spacy file, hf:NAME[:CONFIG][@SPLIT], a .parquet/.jsonl/.arrow file "
+    "or a dataset"
+)
 
 
 @dataclass(frozen=True)

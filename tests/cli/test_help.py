@@ -10,6 +10,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
+from windowner.choices import BINARY_FORMATS
 from windowner.cli import evaluate, tag
 from windowner.data.tags import SCHEMES
 from windowner.model.decoding import DECODERS
@@ -32,7 +33,12 @@ def words(text: str) -> set[str]:
 @pytest.mark.parametrize(
     ("app", "option", "choices", "extra"),
     [
-        (tag.app, "--format", FORMATS, {"default", "one", "page", "or"}),
+        (
+            tag.app,
+            "--format",
+            (*FORMATS, *BINARY_FORMATS),
+            {"default", "one", "page", "or", "docbin", "file"},
+        ),
         (tag.app, "--decode", DECODERS, {"or"}),
         (
             tag.app,

@@ -20,7 +20,8 @@ def main(
     data: Annotated[
         str,
         typer.Argument(
-            help="Labelled data: CoNLL file ('-': stdin), hf:NAME[@SPLIT], parquet/jsonl/arrow."
+            help="Labelled data: CoNLL file ('-': stdin), spaCy .spacy, hf:NAME[@SPLIT], "
+            "parquet/jsonl/arrow."
         ),
     ],
     as_json: Annotated[

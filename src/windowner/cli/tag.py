@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from windowner.choices import (
+    BINARY_FORMATS,
     DECODERS,
     ENGINES,
     FORMATS,
@@ -42,7 +43,8 @@ def main(
         typer.Option(
             "--format",
             "-f",
-            help=f"{FORMATS[0]} (default), {listed(FORMATS[1:])} (one page).",
+            help=f"{FORMATS[0]} (default), {', '.join(FORMATS[1:])} (one page) or "
+            f"{listed(BINARY_FORMATS)} (one DocBin file; needs --output).",
             show_default=False,
         ),
     ] = None,

@@ -1,6 +1,7 @@
-"""Every data source a user may bring, read into one Corpus: CoNLL files, and through `datasets`
-Hugging Face hub datasets (`hf:NAME[:CONFIG][@SPLIT]`), `.parquet`, `.jsonl`/`.json` and
-`.arrow` files and `save_to_disk` folders with a `tokens` and a `ner_tags` column.
+"""Every data source a user may bring, read into one Corpus: CoNLL files, spaCy's `.spacy`
+(DocBin) files (data/docbin.py), and through `datasets` Hugging Face hub datasets
+(`hf:NAME[:CONFIG][@SPLIT]`), `.parquet`, `.jsonl`/`.json` and `.arrow` files and
+`save_to_disk` folders with a `tokens` and a `ner_tags` column.
 
 `ner_tags` may hold ClassLabel ids (their names are the tags) or tag strings; either way the
 tags go through the same scheme detection and IOB2 conversion as a CoNLL file's. A row whose
@@ -21,6 +22,7 @@ from urllib.parse import urlparse
 
 from windowner.choices import quoted
 from windowner.data.conll import DOCSTART, Corpus, build_corpus, read_conll, resolve_scheme_option
+from windowner.data.docbin import is_docbin, read_docbin
 from windowner.data.documents import check_document_column, document_numbers
 from windowner.data.files import TABLE_KINDS
 from windowner.errors import UserError, first_line
@@ -103,8 +105,19 @@ def read_corpus(
     `split` names the split of a hub dataset or a saved DatasetDict (`@SPLIT` in the spec wins;
     default "train"); see ROLE_SPLITS. `columns` are two numbers for a CoNLL file, two names for
     a dataset (default tokens, ner_tags). `delimiter` applies to CoNLL files only,
-    `document_column` (consecutive rows of one id are one document) to datasets only.
+    `document_column` (consecutive rows of one id are one document) to datasets only. A .spacy
+    file's tokens and entities are its Docs' (data/docbin.py): it takes no `columns`.
     """
+    if is_docbin(spec):
+        if columns is not None:
+            raise UserError(
+                "--columns is for CoNLL files and datasets; a .spacy file has Docs", spec
+            )
+        if document_column is not None:
+            raise UserError(
+                "a document column is for datasets; a .spacy file's Docs are its documents", spec
+            )
+        return read_docbin(spec, scheme=scheme)
     if not is_dataset_source(spec):
         if columns is not None and not all(isinstance(c, int) for c in columns):
             raise UserError(

@@ -11,9 +11,10 @@ informative places only: not the first token of a sentence and not in a sentence
 
 What a document is: in CoNLL files, the sentences between two -DOCSTART- lines; in a dataset,
 the consecutive rows of one id in its document column if one is named (data/documents.py), else
-the rows between -DOCSTART- rows, else each row; in ner-tag and the Python API, the record being
-tagged (a line, paragraph or file as --unit says, or one dataset row or one text; with
---document-column, the dataset rows of one id).
+the rows between -DOCSTART- rows, else each row; in a spaCy DocBin, the sentences between two
+-DOCSTART- tokens, else each Doc; in ner-tag and the Python API, the record being tagged (a line,
+paragraph or file as --unit says, or one dataset row or one text; with --document-column, the
+dataset rows of one id).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from windowner.atomic import atomic_write
-from windowner.choices import FORMATS, quoted
+from windowner.choices import BINARY_FORMATS, FORMATS, quoted
 from windowner.data.text_input import TextReader
 from windowner.errors import UserError
 from windowner.model.inference import forward_threads
@@ -61,10 +61,37 @@ def tag_file(
     one record per `unit` of the text, in `output_format`.
 
     The arguments and the input are checked before the model is loaded and anything written.
+    A binary format ("spacy": one Doc per record, tagging/docbin.py) needs an `output`.
     """
     check_format(output_format, options)
+    if output_format in BINARY_FORMATS and output is None:
+        raise UserError(
+            f"--format {output_format} writes a binary file (a spaCy DocBin), not text for a "
+            "terminal or a pipe: give it --output OUT.spacy"
+        )
+    docbin = None
+    if output_format == "spacy":
+        from windowner.tagging.docbin import DocBinWriter
+
+        docbin = DocBinWriter()  # before the model is loaded: is spaCy there?
     reader = TextReader(source, unit, encoding)
     loaded = model if isinstance(model, Model) else load_model(model)
+    # a regular file never makes reading wait, so batches may be tagged ahead of the writing;
+    # a pipe or terminal gets each batch's output as soon as it is read
+    ahead = TAG_AHEAD if reader.size is not None else 0
+    if docbin is not None:
+        with _progress(progress, reader.size) as advance:
+            run = tag_stream(
+                loaded,
+                reader,
+                None,
+                options=options,
+                after_batch=lambda: advance(reader.bytes_read),
+                ahead=ahead,
+                collect=docbin.add,
+            )
+        docbin.write(output)
+        return run
     with _destination(output) as write, _progress(progress, reader.size) as advance:
         return tag_stream(
             loaded,
@@ -73,21 +100,20 @@ def tag_file(
             output_format=output_format,
             options=options,
             after_batch=lambda: advance(reader.bytes_read),
-            # a regular file never makes reading wait, so batches may be tagged ahead of the
-            # writing; a pipe or terminal gets each batch's output as soon as it is read
-            ahead=TAG_AHEAD if reader.size is not None else 0,
+            ahead=ahead,
         )
 
 
 def tag_stream(
     model: Model,
     texts: Iterable[str],
-    write: Callable[[str], object],
+    write: Callable[[str], object] | None,
     *,
     output_format: str = "jsonl",
     options: TagOptions = DEFAULTS,
     after_batch: Callable[[], object] | None = None,
     ahead: int = 0,
+    collect: Callable[[TaggedText], object] | None = None,
 ) -> TagRun:
     """Tag `texts` (one output record each) and `write` the formatted records batch by batch,
     between the format's header and footer.
@@ -95,27 +121,36 @@ def tag_stream(
     With `ahead` > 0, up to that many batches after the one being written are read and tagged
     on worker threads meanwhile (see _tagged_batches): the same output, sooner, for an input
     that is all there (a file); 0 writes each batch before the next is read.
+    With `collect`, each text's TaggedText (a long text's pieces joined into one) is handed to
+    it in order instead, and nothing is formatted or written (the binary formats).
     """
     started = time.perf_counter()
     formatter = FORMATTERS[output_format]
     units = sentences = tokens = 0
-    write(header(output_format, tuple(model.entity_types)))
+    if collect is None:
+        write(header(output_format, tuple(model.entity_types)))
     tagged_batches = _tagged_batches(model, batches(texts, options.batch_size), options, ahead)
     for batch in tagged_batches:
         # A text too long to tag at once (one enormous line) is written piece by piece between
         # the runs of ordinary texts around it, which are tagged together as before.
         for run in batch:
+            if isinstance(run, str) and collect is not None:
+                run = [_joined(model, run, options)]
             if isinstance(run, str):
                 counts = _write_long(model, run, units + 1, write, output_format, options)
                 units, sentences, tokens = units + 1, sentences + counts[0], tokens + counts[1]
                 continue
-            write("".join(formatter(t, units + i, options) for i, t in enumerate(run, 1)))
+            if collect is None:
+                write("".join(formatter(t, units + i, options) for i, t in enumerate(run, 1)))
+            else:
+                for tagged in run:
+                    collect(tagged)
             units += len(run)
             sentences += sum(len(t.sentences) for t in run)
             tokens += sum(len(sentence) for t in run for sentence in t.sentences)
         if after_batch is not None:
             after_batch()
-    closing = footer(output_format)
+    closing = footer(output_format) if collect is None else ""
     if closing:  # most formats have none: no empty write after the last batch
         write(closing)
     return TagRun(units, sentences, tokens, time.perf_counter() - started)
@@ -209,11 +244,23 @@ def _write_long(
     return counts[0], counts[1]
 
 
+def _joined(model: Model, text: str, options: TagOptions) -> TaggedText:
+    """A long text's pieces (tag_pieces) as one TaggedText: for a sink that holds its records
+    whole anyway."""
+    joined = TaggedText(text, [], [], [])
+    for piece in tag_pieces(model, text, options):
+        joined.sentences.extend(piece.sentences)
+        joined.tags.extend(piece.tags)
+        joined.scores.extend(piece.scores)
+    return joined
+
+
 def check_format(output_format: str, options: TagOptions) -> None:
     """Raise a UserError for an unknown format, or tokens asked of a format that has none."""
-    if output_format not in FORMATS:
+    if output_format not in FORMATS + BINARY_FORMATS:
         raise UserError(
-            f"unknown --format {quoted(output_format)}; choose from {', '.join(FORMATS)}"
+            f"unknown --format {quoted(output_format)}; choose from "
+            f"{', '.join(FORMATS + BINARY_FORMATS)}"
         )
     if options.with_tokens and output_format != "jsonl":
         raise UserError("--with-tokens needs --format jsonl")
