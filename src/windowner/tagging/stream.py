@@ -56,16 +56,32 @@ def tag_file(
     encoding: str = "utf-8",
     options: TagOptions = DEFAULTS,
     progress: bool = False,
+    num_proc: int = 1,
 ) -> TagRun:
     """Tag `source` (a file, '-' for stdin) into `output` (written atomically; None: stdout),
-    one record per `unit` of the text, in `output_format`.
+    one record per `unit` of the text, in `output_format`, on `num_proc` processes (0: one
+    per core; the same output whatever their number: tagging/parallel.py).
 
     The arguments and the input are checked before the model is loaded and anything written.
     """
     check_format(output_format, options)
+    if num_proc != 1:
+        from windowner.tagging import parallel
+
+        num_proc = parallel.processes(num_proc)
     reader = TextReader(source, unit, encoding)
     loaded = model if isinstance(model, Model) else load_model(model)
-    with _destination(output) as write, _progress(progress, reader.size) as advance:
+    if num_proc > 1:
+        return parallel.tag_file_parallel(
+            loaded,
+            reader,
+            output,
+            output_format=output_format,
+            options=options,
+            processes=num_proc,
+            progress=progress,
+        )
+    with _destination(output) as write, progress_bar(progress, reader.size) as advance:
         return tag_stream(
             loaded,
             reader,
@@ -97,22 +113,12 @@ def tag_stream(
     that is all there (a file); 0 writes each batch before the next is read.
     """
     started = time.perf_counter()
-    formatter = FORMATTERS[output_format]
     units = sentences = tokens = 0
     write(header(output_format, tuple(model.entity_types)))
     tagged_batches = _tagged_batches(model, batches(texts, options.batch_size), options, ahead)
     for batch in tagged_batches:
-        # A text too long to tag at once (one enormous line) is written piece by piece between
-        # the runs of ordinary texts around it, which are tagged together as before.
-        for run in batch:
-            if isinstance(run, str):
-                counts = _write_long(model, run, units + 1, write, output_format, options)
-                units, sentences, tokens = units + 1, sentences + counts[0], tokens + counts[1]
-                continue
-            write("".join(formatter(t, units + i, options) for i, t in enumerate(run, 1)))
-            units += len(run)
-            sentences += sum(len(t.sentences) for t in run)
-            tokens += sum(len(sentence) for t in run for sentence in t.sentences)
+        counts = write_tagged(model, batch, units, write, output_format, options)
+        units, sentences, tokens = units + counts[0], sentences + counts[1], tokens + counts[2]
         if after_batch is not None:
             after_batch()
     closing = footer(output_format)
@@ -140,10 +146,7 @@ def _tagged_batches(
     """
 
     def tag_runs(batch: list[str]) -> list[list[TaggedText] | str]:
-        return [
-            run[0] if len(run[0]) > MAX_PIECE_CHARS else tag_batch(model, run, options)
-            for run in _runs(batch)
-        ]
+        return tagged_runs(model, batch, options)
 
     threads = forward_threads()
     if threads == 1 or ahead < 1:
@@ -169,6 +172,45 @@ def _tagged_batches(
         finally:  # an error (or the caller stopping): drop the batches not started
             for future in pending:
                 future.cancel()
+
+
+def tagged_runs(
+    model: Model, batch: list[str], options: TagOptions
+) -> list[list[TaggedText] | str]:
+    """One batch of texts tagged, in order: its runs of ordinary texts as TaggedTexts and each
+    long text as itself (write_tagged writes it piece by piece)."""
+    return [
+        run[0] if len(run[0]) > MAX_PIECE_CHARS else tag_batch(model, run, options)
+        for run in _runs(batch)
+    ]
+
+
+def write_tagged(
+    model: Model,
+    batch: list[list[TaggedText] | str],
+    units: int,
+    write: Callable[[str], object],
+    output_format: str,
+    options: TagOptions,
+) -> tuple[int, int, int]:
+    """`write` the records of one batch of tagged_runs(), numbered from `units` + 1;
+    -> (units, sentences, tokens) it held.
+
+    A text too long to tag at once (one enormous line) is tagged and written piece by piece
+    between the runs of ordinary texts around it, which were tagged together.
+    """
+    formatter = FORMATTERS[output_format]
+    first, sentences, tokens = units, 0, 0
+    for run in batch:
+        if isinstance(run, str):
+            counts = _write_long(model, run, units + 1, write, output_format, options)
+            units, sentences, tokens = units + 1, sentences + counts[0], tokens + counts[1]
+            continue
+        write("".join(formatter(t, units + i, options) for i, t in enumerate(run, 1)))
+        units += len(run)
+        sentences += sum(len(t.sentences) for t in run)
+        tokens += sum(len(sentence) for t in run for sentence in t.sentences)
+    return units - first, sentences, tokens
 
 
 def _runs(batch: list[str]) -> Iterator[list[str]]:
@@ -232,7 +274,7 @@ def _destination(output: str | Path | None) -> Iterator[Callable[[str], object]]
 
 
 @contextlib.contextmanager
-def _progress(enabled: bool, total: int | None) -> Iterator[Callable[[int], None]]:
+def progress_bar(enabled: bool, total: int | None) -> Iterator[Callable[[int], None]]:
     """A function moving a bytes-read progress bar on stderr to its argument, or a no-op."""
     if not enabled:
         yield lambda done: None
