@@ -207,7 +207,14 @@ def start(model: Path, *args, stdout=subprocess.DEVNULL) -> subprocess.Popen:
         stdout=stdout,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=in_the_foreground,
     )
+
+
+def in_the_foreground() -> None:
+    """SIGINT as in a terminal's foreground job, even when the tests run in the background
+    (`&` makes a job ignore SIGINT, and Python keeps an ignored SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 LINES = b"".join(b"Paris met New York on line %d .\n" % i for i in range(200))
