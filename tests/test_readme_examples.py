@@ -71,6 +71,7 @@ WRITTEN = [
     "predicted.txt",
     "errors.html",
     "news.tagged",
+    "news.conll",
     "entities.tsv",
     "tagged.parquet",
 ]
