@@ -50,9 +50,9 @@ def variants(model: Path, text: Path) -> dict[str, tuple[list, dict | None, set 
         "n1": ([*tag, "--num-proc", "1"], None, None),
         "n1_one_core": ([*tag, "--num-proc", "1"], None, one_core),
         "n2": ([*tag, "--num-proc", "2"], None, None),
-        "n2_two_forward_threads": (
+        "n2_two_forward_threads": (  # numpy is imported before ner-tag could set BLAS
             [sys.executable, "-c", TWO_FORWARD_THREADS, model, text, "--num-proc", "2"],
-            None,
+            {"OPENBLAS_NUM_THREADS": "1"},
             None,
         ),
         "n2_blas_2": ([*tag, "--num-proc", "2"], {"OPENBLAS_NUM_THREADS": "2"}, None),
