@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BIN, CONLL
+from windowner import atomic
 from windowner.data.conll import read_conll
 from windowner.errors import UserError
 from windowner.model_file import load_model
@@ -148,6 +149,11 @@ def test_a_failing_worker_passes_its_error_on_and_no_worker_is_left(
         tagged(model, text, out, 2)
     assert not out.exists() and not list(tmp_path.iterdir())
     assert not multiprocessing.active_children()
+    # where there is no unnamed file (O_TMPFILE), the named temporary goes too
+    monkeypatch.setattr(atomic, "_unnamed_file", lambda directory: None)
+    with pytest.raises(UserError, match="a worker's own complaint"):
+        tagged(model, text, out, 2)
+    assert not list(tmp_path.iterdir())
 
     def broken(model, batch, options):
         raise ZeroDivisionError("a bug")

@@ -83,14 +83,14 @@ def tag_file_parallel(
     *,
     output_format: str,
     options: TagOptions,
-    processes: int,
+    workers: int,
     progress: bool = False,
 ) -> TagRun:
-    """stream.tag_file's work on `processes` worker processes: `reader`'s units tagged into
+    """stream.tag_file's work on `workers` worker processes: `reader`'s units tagged into
     `output` (atomically; None: stdout) in `output_format`, as one process writes them."""
     started = time.perf_counter()
     with (
-        WorkerPool(model, output_format, options, processes) as pool,
+        WorkerPool(model, output_format, options, workers) as pool,
         _destination(output) as write,
         progress_bar(progress, reader.size) as advance,
     ):
@@ -153,8 +153,8 @@ class WorkerPool:
         reaches this process (once the fork is done) and never a worker before it ignores it."""
         task_out, task_in = context.Pipe(duplex=False)
         result_out, result_in = context.Pipe(duplex=False)
-        # the ends a worker must close: this process's, its own and the earlier workers', so
-        # that when this process goes, every worker sees its pipes close
+        # the ends a worker must close: this process's ends of its pipes and of the earlier
+        # workers', so that when this process goes, every worker sees its own pipes close
         foreign = [task_in, result_out] + [
             end for w in self.workers for end in (w.tasks, w.results)
         ]

@@ -78,7 +78,7 @@ def tag_file(
             output,
             output_format=output_format,
             options=options,
-            processes=num_proc,
+            workers=num_proc,
             progress=progress,
         )
     with _destination(output) as write, progress_bar(progress, reader.size) as advance:
