@@ -57,6 +57,12 @@ def measure(name: str, *args, env: dict | None = None):
     return run_child([sys.executable, str(HERE / "measure.py"), name, *map(str, args)], env=env)
 
 
+def count_cpu_seconds(seconds: float) -> None:
+    """Add the CPU seconds of a child reaped elsewhere (num_proc_speed's timed runs)."""
+    global _children_cpu_seconds
+    _children_cpu_seconds += seconds
+
+
 def children_cpu_seconds() -> float:
     """User and system CPU seconds of every child run_child has reaped so far."""
     return _children_cpu_seconds

@@ -176,6 +176,7 @@ def hostile_option(rng: random.Random) -> tuple[str, str]:
             ("--unit", rng.choice(["sentence", "", f"li{control}ne"])),
             ("--encoding", rng.choice(["base64", "rot13", "no-such-codec", f"utf{control}8"])),
             ("--batch-size", rng.choice(["0", "-1"])),
+            ("--num-proc", rng.choice(["-1", "100000", str(2**63)])),
             ("--decode", rng.choice(["beam", f"vit{control}erbi"])),
             ("--out-scheme", rng.choice(["iob3", f"bi{control}lou"])),
         ]

@@ -76,6 +76,7 @@ WRITTEN = [
     "predicted.txt",
     "errors.html",
     "news.tagged",
+    "news.conll",
     "entities.tsv",
     "tagged.parquet",
     "valid.parquet",

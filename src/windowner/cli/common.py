@@ -15,6 +15,7 @@ import typer
 from windowner.errors import UserError
 
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130  # what shells report for a process stopped by SIGINT (128 + 2)
 
 
 def make_app(help_text: str) -> typer.Typer:
@@ -44,7 +45,8 @@ def user_errors() -> Iterator[None]:
     therefore standard output's. A reader that goes
     away (`| head -1`) ends the command quietly with exit 0, as Unix tools do; a standard
     stream closed by the caller (`<&-`, `>&-`) is an error when the command uses it (see
-    _guard_standard_streams).
+    _guard_standard_streams). Ctrl-C (KeyboardInterrupt) is one line too, and exit 130: by
+    then every file being written was dropped (atomic_write) and every worker stopped.
     """
     closed = _guard_standard_streams()
     try:
@@ -53,6 +55,9 @@ def user_errors() -> Iterator[None]:
     except BrokenPipeError:  # before OSError, of which it is a subclass
         _discard_stdout()
         raise typer.Exit(0) from None
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(EXIT_USER_ERROR) from None

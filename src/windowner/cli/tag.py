@@ -109,7 +109,11 @@ def main(
         str, typer.Option(help="--dataset: the column holding the texts.")
     ] = "text",
     num_proc: Annotated[
-        int, typer.Option(help="--dataset: processes tagging shards of the table in parallel.")
+        int,
+        typer.Option(
+            help="Processes tagging side by side (0: one per core); the output is the same. "
+            "With --dataset: shards of the table."
+        ),
     ] = 1,
     document_column: Annotated[
         Optional[str],
@@ -172,7 +176,7 @@ def main(
             progress = output is not None and sys.stderr.isatty()
         if dataset is None:
             _refuse_table_options(
-                num_proc, text_column, engine, master, conf or None, num_partitions, shared_model
+                text_column, engine, master, conf or None, num_partitions, shared_model
             )
             if document_column is not None:
                 raise UserError("--document-column needs --dataset (a table of texts)")
@@ -187,6 +191,7 @@ def main(
                 encoding=encoding,
                 options=options,
                 progress=progress,
+                num_proc=num_proc,
             )
         else:
             if source != "-" or output_format is not None or unit != "line":
@@ -219,6 +224,7 @@ def main(
                         "--master, --conf, --num-partitions and --shared-model need --engine spark"
                     )
                 from windowner.tagging.engines.local import tag_dataset
+                from windowner.tagging.parallel import processes
 
                 result = tag_dataset(
                     model,
@@ -226,7 +232,7 @@ def main(
                     output,
                     options,
                     text_column=text_column,
-                    num_proc=num_proc,
+                    num_proc=processes(num_proc),
                     progress=progress,
                     document_column=document_column,
                 )
@@ -234,12 +240,11 @@ def main(
             print(result.summary(), file=sys.stderr)
 
 
-def _refuse_table_options(num_proc, text_column, engine, master, conf, partitions, shared):
+def _refuse_table_options(text_column, engine, master, conf, partitions, shared):
     """Options of --dataset given without it: refused, never silently ignored."""
     given = [
         name
         for name, value, default in (
-            ("--num-proc", num_proc, 1),
             ("--text-column", text_column, "text"),
             ("--engine", engine, "local"),
             ("--master", master, None),

@@ -25,15 +25,34 @@ MAX_THREADS = 2
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+# At most this many threads (None: no limit but MAX_THREADS): a process that shares the cores
+# with other tagging processes (ner-tag --num-proc) runs fewer blocks at once.
+_limit: int | None = None
 
 
 def forward_threads() -> int:
-    """How many blocks run at once: the cores this process may use, up to MAX_THREADS."""
+    """How many blocks run at once: the cores this process may use, up to MAX_THREADS (and up
+    to the limit set by limit_forward_threads)."""
+    cores = usable_cores()
+    return max(1, min(MAX_THREADS, cores, _limit or MAX_THREADS))
+
+
+def limit_forward_threads(threads: int | None) -> None:
+    """Run at most `threads` blocks at once in this process from now on (None: no limit)."""
+    global _limit, _pool
+    _limit = threads
+    with _pool_lock:  # a pool of the old size is replaced on its next use
+        if _pool is not None:
+            _pool.shutdown(wait=False)
+        _pool = None
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(MAX_THREADS, cores))
+        return os.cpu_count() or 1
 
 
 def blocks_forward(

@@ -56,9 +56,11 @@ def tag_file(
     encoding: str = "utf-8",
     options: TagOptions = DEFAULTS,
     progress: bool = False,
+    num_proc: int = 1,
 ) -> TagRun:
     """Tag `source` (a file, '-' for stdin) into `output` (written atomically; None: stdout),
-    one record per `unit` of the text, in `output_format`.
+    one record per `unit` of the text, in `output_format`, on `num_proc` processes (0: one
+    per core; the same output whatever their number: tagging/parallel.py).
 
     The arguments and the input are checked before the model is loaded and anything written.
     A binary format ("spacy": one Doc per record, tagging/docbin.py) needs an `output`.
@@ -74,13 +76,18 @@ def tag_file(
         from windowner.tagging.docbin import DocBinWriter
 
         docbin = DocBinWriter()  # before the model is loaded: is spaCy there?
+        num_proc = 1  # one DocBin is built whole in this process: the same file either way
+    if num_proc != 1:
+        from windowner.tagging import parallel
+
+        num_proc = parallel.processes(num_proc)
     reader = TextReader(source, unit, encoding)
     loaded = model if isinstance(model, Model) else load_model(model)
     # a regular file never makes reading wait, so batches may be tagged ahead of the writing;
     # a pipe or terminal gets each batch's output as soon as it is read
     ahead = TAG_AHEAD if reader.size is not None else 0
     if docbin is not None:
-        with _progress(progress, reader.size) as advance:
+        with progress_bar(progress, reader.size) as advance:
             run = tag_stream(
                 loaded,
                 reader,
@@ -92,7 +99,17 @@ def tag_file(
             )
         docbin.write(output)
         return run
-    with _destination(output) as write, _progress(progress, reader.size) as advance:
+    if num_proc > 1:
+        return parallel.tag_file_parallel(
+            loaded,
+            reader,
+            output,
+            output_format=output_format,
+            options=options,
+            workers=num_proc,
+            progress=progress,
+        )
+    with _destination(output) as write, progress_bar(progress, reader.size) as advance:
         return tag_stream(
             loaded,
             reader,
@@ -125,29 +142,16 @@ def tag_stream(
     it in order instead, and nothing is formatted or written (the binary formats).
     """
     started = time.perf_counter()
-    formatter = FORMATTERS[output_format]
     units = sentences = tokens = 0
     if collect is None:
         write(header(output_format, tuple(model.entity_types)))
     tagged_batches = _tagged_batches(model, batches(texts, options.batch_size), options, ahead)
     for batch in tagged_batches:
-        # A text too long to tag at once (one enormous line) is written piece by piece between
-        # the runs of ordinary texts around it, which are tagged together as before.
-        for run in batch:
-            if isinstance(run, str) and collect is not None:
-                run = [_joined(model, run, options)]
-            if isinstance(run, str):
-                counts = _write_long(model, run, units + 1, write, output_format, options)
-                units, sentences, tokens = units + 1, sentences + counts[0], tokens + counts[1]
-                continue
-            if collect is None:
-                write("".join(formatter(t, units + i, options) for i, t in enumerate(run, 1)))
-            else:
-                for tagged in run:
-                    collect(tagged)
-            units += len(run)
-            sentences += sum(len(t.sentences) for t in run)
-            tokens += sum(len(sentence) for t in run for sentence in t.sentences)
+        if collect is None:
+            counts = write_tagged(model, batch, units, write, output_format, options)
+        else:
+            counts = _collect_tagged(model, batch, collect, options)
+        units, sentences, tokens = units + counts[0], sentences + counts[1], tokens + counts[2]
         if after_batch is not None:
             after_batch()
     closing = footer(output_format) if collect is None else ""
@@ -175,10 +179,7 @@ def _tagged_batches(
     """
 
     def tag_runs(batch: list[str]) -> list[list[TaggedText] | str]:
-        return [
-            run[0] if len(run[0]) > MAX_PIECE_CHARS else tag_batch(model, run, options)
-            for run in _runs(batch)
-        ]
+        return tagged_runs(model, batch, options)
 
     threads = forward_threads()
     if threads == 1 or ahead < 1:
@@ -204,6 +205,61 @@ def _tagged_batches(
         finally:  # an error (or the caller stopping): drop the batches not started
             for future in pending:
                 future.cancel()
+
+
+def tagged_runs(
+    model: Model, batch: list[str], options: TagOptions
+) -> list[list[TaggedText] | str]:
+    """One batch of texts tagged, in order: its runs of ordinary texts as TaggedTexts and each
+    long text as itself (write_tagged writes it piece by piece)."""
+    return [
+        run[0] if len(run[0]) > MAX_PIECE_CHARS else tag_batch(model, run, options)
+        for run in _runs(batch)
+    ]
+
+
+def _collect_tagged(
+    model: Model,
+    batch: list[list[TaggedText] | str],
+    collect: Callable[[TaggedText], object],
+    options: TagOptions,
+) -> tuple[int, int, int]:
+    """Hand each text of one batch of tagged_runs() to `collect` in order (a long text's pieces
+    joined into one); -> (units, sentences, tokens) it held."""
+    texts = [_joined(model, run, options) if isinstance(run, str) else run for run in batch]
+    flat = [text for run in texts for text in ([run] if isinstance(run, TaggedText) else run)]
+    for tagged in flat:
+        collect(tagged)
+    sentences = sum(len(t.sentences) for t in flat)
+    return len(flat), sentences, sum(len(s) for t in flat for s in t.sentences)
+
+
+def write_tagged(
+    model: Model,
+    batch: list[list[TaggedText] | str],
+    units: int,
+    write: Callable[[str], object],
+    output_format: str,
+    options: TagOptions,
+) -> tuple[int, int, int]:
+    """`write` the records of one batch of tagged_runs(), numbered from `units` + 1;
+    -> (units, sentences, tokens) it held.
+
+    A text too long to tag at once (one enormous line) is tagged and written piece by piece
+    between the runs of ordinary texts around it, which were tagged together.
+    """
+    formatter = FORMATTERS[output_format]
+    first, sentences, tokens = units, 0, 0
+    for run in batch:
+        if isinstance(run, str):
+            counts = _write_long(model, run, units + 1, write, output_format, options)
+            units, sentences, tokens = units + 1, sentences + counts[0], tokens + counts[1]
+            continue
+        write("".join(formatter(t, units + i, options) for i, t in enumerate(run, 1)))
+        units += len(run)
+        sentences += sum(len(t.sentences) for t in run)
+        tokens += sum(len(sentence) for t in run for sentence in t.sentences)
+    return units - first, sentences, tokens
 
 
 def _runs(batch: list[str]) -> Iterator[list[str]]:
@@ -279,7 +335,7 @@ def _destination(output: str | Path | None) -> Iterator[Callable[[str], object]]
 
 
 @contextlib.contextmanager
-def _progress(enabled: bool, total: int | None) -> Iterator[Callable[[int], None]]:
+def progress_bar(enabled: bool, total: int | None) -> Iterator[Callable[[int], None]]:
     """A function moving a bytes-read progress bar on stderr to its argument, or a no-op."""
     if not enabled:
         yield lambda done: None
