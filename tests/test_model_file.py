@@ -47,6 +47,7 @@ def test_save_replaces_an_existing_file_only_when_complete(tmp_path, monkeypatch
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(np, "savez", explode)
+    monkeypatch.setattr(np, "savez_compressed", explode)
     with pytest.raises(RuntimeError):
         save_model(path, tiny_model())
     assert path.read_bytes() == before and not list(tmp_path.glob(".*tmp"))
