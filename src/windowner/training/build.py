@@ -61,9 +61,6 @@ def new_model(
             "features: "
             + ", ".join(f"{name} {rows:,} × {width}" for name, (rows, width) in tables.items())
         )
-    int8_rows = None
-    if v.int8:  # after the clusters, which read the pretrained vectors as they are
-        int8_rows = round_unread_rows(E, pretrained, vocabulary.ids(train_tokens), log)
     activation = get_activation(
         m.activation, **{k: getattr(m, k) for k in hyperparameters(m.activation)}
     )
@@ -82,6 +79,10 @@ def new_model(
         tables=tables,
         objective=objective,
     )
+    int8_rows = None
+    if v.int8:  # last: the clusters and the initial tables' scale read the vectors as they are
+        E = network.params["E"]
+        int8_rows = round_unread_rows(E, pretrained, vocabulary.ids(train_tokens), log)
     paths = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test}
     metadata = {
         "config": config.to_dict(),
