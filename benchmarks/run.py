@@ -9,8 +9,8 @@ other processes share it (torch's two threads suffer most: see the compare part)
     python benchmarks/run.py --only train,tag
 
 Each part is a module named after what it measures: train_speed, matmul_floor, epoch_profile,
-tag_speed, torch_compare with twin_check and feature_costs, vector_loading, analogy, scaling
-(and scaling_plot); targets holds the issue's bounds, machine the figures' circumstances.
+tag_speed, model_size, torch_compare with twin_check and feature_costs, vector_loading, analogy,
+scaling (and scaling_plot); targets holds the issue's bounds, machine the figures' circumstances.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from epoch_profile import bench_profile
 from feature_costs import bench_feature_cost
 from machine import cpu_jiffies, machine, others_share
 from matmul_floor import bench_matmul
+from model_size import bench_size
 from project import PLOT, RESULTS
 from scaling import bench_scaling
 from scaling_plot import plot_scaling
@@ -38,7 +39,7 @@ from train_speed import bench_train
 from twin_check import bench_twin_check
 from vector_loading import bench_vectors
 
-PARTS = ("train", "matmul", "profile", "tag", "compare", "vectors", "analogy", "scaling")
+PARTS = ("train", "matmul", "profile", "tag", "size", "compare", "vectors", "analogy", "scaling")
 
 
 def main() -> None:
@@ -57,7 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="windowner-bench-") as tmp:
         work = Path(tmp)
         model = work / "train" / "model.npz"
-        if parts & {"train", "matmul", "profile", "tag"}:  # they time the model it trains
+        if parts & {"train", "matmul", "profile", "tag", "size"}:  # they use the model it trains
             results.update(bench_train(work / "train", args.epochs))
         if "matmul" in parts:
             results.update(bench_matmul(model, results))
@@ -65,6 +66,8 @@ def main() -> None:
             results["profile"] = bench_profile(model)
         if "tag" in parts:
             results.update(bench_tag(model, work))
+        if "size" in parts:
+            results.update(bench_size(model, work))
         if "compare" in parts:
             results.update(bench_compare())
             results.update(bench_twin_check())
