@@ -46,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 
-## bench: benchmarks/ (about 9 minutes on a quiet 2-core machine, 12 on a busy one): one JSON
+## bench: benchmarks/ (about 10 minutes on a quiet 2-core machine, 13 on a busy one): one JSON
 ## object on stdout and in benchmarks/results.json
 .PHONY: bench
 bench: $(STAMP)

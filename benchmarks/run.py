@@ -2,7 +2,7 @@
 
 Runs every measurement of benchmarks/measure.py in its own process (so that each one's peak
 memory is its own), prints one JSON object and writes it to benchmarks/results.json, with the
-scaling plot in benchmarks/scaling.png. About 9 minutes on a quiet 2-core machine, 12 when
+scaling plot in benchmarks/scaling.png. About 10 minutes on a quiet 2-core machine, 13 when
 other processes share it (torch's two threads suffer most: see the compare part).
 
     python benchmarks/run.py                 # everything

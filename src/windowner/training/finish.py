@@ -42,8 +42,8 @@ def finish(
 
     The dev scores are the ones the best epoch recorded in its model's metadata: dev is never
     scored again. scores.json marks the run complete: from then on nothing resumes it, so the
-    checkpoint and the last epoch's model (each the size of a model, 80 MB with all of GloVe)
-    are deleted, and model.npz (= model-best.npz) is what stays.
+    checkpoint and the last epoch's model (each the size of a model, 28 MB uncompressed with all
+    of GloVe) are deleted, and model.npz (= model-best.npz), deflated, is what stays.
     """
     out = run.out
     best = load_model(out / BEST_FILE)
