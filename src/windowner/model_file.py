@@ -124,14 +124,14 @@ def save_model(
 ) -> None:
     """Write the model atomically; `extra` arrays ride along (training checkpoints use them).
 
-    `compress`: deflate the members (the int8 rows shrink by a twentieth, the vocabulary by
-    half); training writes its files of every epoch without, and compresses the model it
-    keeps once, at the end (training/finish.py).
+    `compress`: deflate the members (the int8 rows shrink by a tenth, the vocabulary by half:
+    the default model from 28.4 to 24.7 MB, in about a second); training writes the files of
+    every epoch without, and deflates the model it keeps once, at the end (training/finish.py).
     """
     network = model.network
     members = network.members if isinstance(network, Ensemble) else [network]
     int8 = _int8_layout(model, [m.params["E"] for m in members])
-    version = 4 if int8 is not None else 3 if model.features.arrays() else 2
+    version = FORMAT_VERSION if int8 is not None else 3 if model.features.arrays() else 2
     metadata = {
         **{
             k: v
@@ -303,9 +303,9 @@ def model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
     vocabulary = Vocabulary.from_settings(words, settings)
     tags = metadata["tags"]
     only_type = metadata.get("only_type", "")
-    model = Model(network, vocabulary, tags, metadata, features, decode, objective, only_type)
-    model.int8_rows = int8
-    return model
+    return Model(
+        network, vocabulary, tags, metadata, features, decode, objective, only_type, int8_rows=int8
+    )
 
 
 def _embedding(int8: Int8Rows, rows: np.ndarray, exact: np.ndarray, path) -> np.ndarray:

@@ -91,17 +91,25 @@ def new_model(
         "data_sha256": data_hashes(paths),
         "versions": package_versions(),
     }
-    model = Model(network, vocabulary, tags, metadata, features, m.decode, objective, only_type)
-    model.int8_rows = int8_rows
-    return model
+    return Model(
+        network,
+        vocabulary,
+        tags,
+        metadata,
+        features,
+        m.decode,
+        objective,
+        only_type,
+        int8_rows=int8_rows,
+    )
 
 
 def round_unread_rows(
     E: np.ndarray, pretrained: np.ndarray, read: np.ndarray, log: Callable[[str], None]
 ) -> Int8Rows:
     """Round, in place, the rows of E that are `pretrained` (V,) bool and that no training token
-    reads (`read`: the rows the training tokens find) to int8 (model/int8.py), so that the model
-    file can store them in a quarter of the space and still hold exactly the model trained.
+    reads (`read`: the (N,) rows the training tokens find) to int8 (model/int8.py), so that the
+    model file can store them in a quarter of the space and still hold exactly the model trained.
 
     Training never reads these rows, so not one of its numbers changes; the words only dev, test
     and tagging see read their rounded vectors (at most half a step of max|e|/127 off in each
