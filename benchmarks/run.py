@@ -2,17 +2,17 @@
 
 Runs every measurement of benchmarks/measure.py in its own process (so that each one's peak
 memory is its own), prints one JSON object and writes it to benchmarks/results.json, with the
-scaling plot in benchmarks/scaling.png. About 10 minutes on a quiet 2-core machine (the numproc
-part's nine runs of ner-tag take one), 13 when other processes share it (torch's two threads
+scaling plot in benchmarks/scaling.png. About 11 minutes on a quiet 2-core machine (the numproc
+part's nine runs of ner-tag take one), 14 when other processes share it (torch's two threads
 suffer most: see the compare part).
 
     python benchmarks/run.py                 # everything
     python benchmarks/run.py --only train,tag
 
 Each part is a module named after what it measures: train_speed, matmul_floor, epoch_profile,
-tag_speed, num_proc_speed (the numproc part), torch_compare with twin_check and feature_costs,
-vector_loading, analogy, scaling (and scaling_plot); targets holds the issue's bounds, machine
-the figures' circumstances.
+tag_speed, num_proc_speed (the numproc part), model_size, torch_compare with twin_check and
+feature_costs, vector_loading, analogy, scaling (and scaling_plot); targets holds the issue's
+bounds, machine the figures' circumstances.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from epoch_profile import bench_profile
 from feature_costs import bench_feature_cost
 from machine import cpu_jiffies, machine, others_share
 from matmul_floor import bench_matmul
+from model_size import bench_size
 from num_proc_speed import bench_num_proc
 from project import PLOT, RESULTS
 from scaling import bench_scaling
@@ -47,6 +48,7 @@ PARTS = (
     "profile",
     "tag",
     "numproc",
+    "size",
     "compare",
     "vectors",
     "analogy",
@@ -70,7 +72,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="windowner-bench-") as tmp:
         work = Path(tmp)
         model = work / "train" / "model.npz"
-        if parts & {"train", "matmul", "profile", "tag", "numproc"}:  # they time its model
+        if parts & {"train", "matmul", "profile", "tag", "numproc", "size"}:  # they use its model
             results.update(bench_train(work / "train", args.epochs))
         if "matmul" in parts:
             results.update(bench_matmul(model, results))
@@ -80,6 +82,8 @@ def main() -> None:
             results.update(bench_tag(model, work))
         if "numproc" in parts:
             results.update(bench_num_proc(model, work))
+        if "size" in parts:
+            results.update(bench_size(model, work))
         if "compare" in parts:
             results.update(bench_compare())
             results.update(bench_twin_check())

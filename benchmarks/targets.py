@@ -12,6 +12,8 @@ TARGETS = {
     "tag_first_sentence_seconds": ("max", 1.0),
     "analogy_eval_s": ("max", 17.0),
     "peak_rss_mb_train": ("max", 1_500),
+    "model_mb_default": ("max", 25.0),
+    "model_mb_ensemble_3": ("max", 60.0),
 }
 
 

@@ -119,6 +119,18 @@ def small_run_args(config) -> list[str]:
     ]
 
 
+def parameters(path: Path) -> dict:
+    """A model file's parameters as its network holds them (E whole, however the file stores
+    it: float32, or int8 and exact rows) and its vocabulary's words: what "the same model"
+    compares."""
+    import numpy as np
+
+    from windowner.model_file import load_model
+
+    model = load_model(path)
+    return {**model.network.params, "vocabulary": np.array(model.vocabulary.words)}
+
+
 def one_error_line(result: subprocess.CompletedProcess) -> str:
     """The one `error:` line a command printed on stderr, having exited 2 with no traceback."""
     assert result.returncode == 2, (result.stdout, result.stderr)

@@ -187,6 +187,7 @@ FREE = {
     "vectors.spec",
     "vectors.freeze",
     "vectors.skip_bad_lines",
+    "vectors.int8",
     "model.only_type",
     "model.lexicons",
     "model.lexicon_fold",

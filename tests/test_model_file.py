@@ -1,10 +1,13 @@
+import dataclasses
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import run
 from tests.model.test_network import small_network
 from windowner.errors import UserError
 from windowner.features.casing import CASING_CLASSES
@@ -13,6 +16,8 @@ from windowner.features.lexicons import Lexicon, LexiconFeature
 from windowner.features.vocabulary import Vocabulary
 from windowner.features.windows import Features
 from windowner.model.activations import get_activation
+from windowner.model.ensemble import Ensemble
+from windowner.model.int8 import encode, round_rows
 from windowner.model.network import WindowNetwork
 from windowner.model_file import Model, load_model, save_model
 from windowner.tagging.predict import predict_tags, token_table
@@ -47,6 +52,7 @@ def test_save_replaces_an_existing_file_only_when_complete(tmp_path, monkeypatch
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(np, "savez", explode)
+    monkeypatch.setattr(np, "savez_compressed", explode)
     with pytest.raises(RuntimeError):
         save_model(path, tiny_model())
     assert path.read_bytes() == before and not list(tmp_path.glob(".*tmp"))
@@ -444,4 +450,159 @@ def test_a_lexicon_longer_than_the_bound_is_refused(tmp_path, monkeypatch):
     path = _rewrite_lexicon(tmp_path, lambda a: None)
     monkeypatch.setattr("windowner.model_file_checks.MAX_LEXICON_BYTES", 10)
     with pytest.raises(UserError, match="expected at most 10 bytes"):
+        load_model(path)
+
+
+# E stored as int8 rows (model/int8.py) and exact rows: format version 4.
+def int8_model(members: int = 1) -> Model:
+    """tiny_model() with its three word rows rounded to int8 (as training rounds the rows it
+    never reads); with `members` > 1, an ensemble whose members differ in one rounded row (4,
+    changed in member 1) as well as in the rows every member stores exactly (0-2)."""
+    model = tiny_model()
+    networks = []
+    for i in range(members):
+        network = small_network(vocab=6, seed=i)
+        params = dict(network.params)
+        params["E"] = tiny_model().network.params["E"].copy()
+        params["E"][:3] += np.float32(i)
+        round_rows(params["E"], np.arange(6) >= 3)
+        if i:
+            params["E"][4] += np.float32(0.25)
+        networks.append(WindowNetwork(params, network.activation))
+    network = networks[0] if members == 1 else Ensemble(networks)
+    return dataclasses.replace(model, network=network)
+
+
+def _params(model: Model) -> list[dict[str, np.ndarray]]:
+    network = model.network
+    return [m.params for m in (network.members if isinstance(network, Ensemble) else [network])]
+
+
+def _assert_same_bits(loaded: Model, model: Model) -> None:
+    for got, expected in zip(_params(loaded), _params(model), strict=True):
+        assert got.keys() == expected.keys()
+        for name, value in expected.items():
+            assert got[name].dtype == value.dtype and got[name].tobytes() == value.tobytes(), name
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_int8_rows_round_trip_bit_for_bit_as_format_4(tmp_path, compress):
+    model = int8_model()
+    save_model(tmp_path / "m.npz", model, compress=compress)
+    loaded = load_model(tmp_path / "m.npz")
+    _assert_same_bits(loaded, model)
+    assert loaded.metadata["format_version"] == 4 and loaded.metadata["embedding"] == "int8"
+    with np.load(tmp_path / "m.npz") as npz:
+        assert "E" not in npz.files and npz["E_int8"].dtype == np.int8
+        assert npz["E_rows"].tolist() == [0, 1, 2]  # the fresh rows; 3-5 are int8
+        assert not npz["E_int8"][:3].any()  # a row every member stores exactly: zeros
+    with zipfile.ZipFile(tmp_path / "m.npz") as archive:
+        kinds = {info.compress_type for info in archive.infolist()}
+    assert kinds == {zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED}
+    sentences = [["Paris", "is", "naïve", "about", "New", "York", "."]]
+    assert predict_tags(loaded, sentences) == predict_tags(model, sentences)
+    save_model(tmp_path / "again.npz", loaded, compress=compress)  # through the file's rows
+    with np.load(tmp_path / "m.npz") as first, np.load(tmp_path / "again.npz") as again:
+        assert first.files == again.files
+        for name in set(first.files) - {"metadata"}:  # the metadata's keys come in another order
+            assert first[name].tobytes() == again[name].tobytes(), name
+
+
+def test_an_ensemble_stores_its_int8_rows_once(tmp_path):
+    model = int8_model(members=3)
+    save_model(tmp_path / "e.npz", model)
+    loaded = load_model(tmp_path / "e.npz")
+    _assert_same_bits(loaded, model)
+    with np.load(tmp_path / "e.npz") as npz:
+        assert [n for n in npz.files if "int8" in n or "scale" in n] == ["E_int8", "E_scale"]
+        assert npz["E_rows"].tolist() == [0, 1, 2]
+        # members 1 and 2 have other fresh rows and their own row 4; rows 3, 5 are shared
+        assert npz["member1.E_rows"].tolist() == npz["member2.E_rows"].tolist() == [0, 1, 2, 4]
+
+
+def test_a_stale_int8_block_costs_size_never_a_number(tmp_path):
+    model = int8_model()
+    other = small_network(vocab=6, seed=7).params["E"].copy()
+    round_rows(other, np.ones(6, bool))
+    model.int8_rows = encode(other)[0]  # the block of another E of the same shape
+    save_model(tmp_path / "stale.npz", model)
+    _assert_same_bits(load_model(tmp_path / "stale.npz"), model)
+    model.int8_rows = encode(other[:4])[0]  # of another shape: ignored, E encoded again
+    save_model(tmp_path / "shape.npz", model)
+    loaded = load_model(tmp_path / "shape.npz")
+    _assert_same_bits(loaded, model)
+    assert loaded.metadata["embedding"] == "int8"
+
+
+def test_a_model_written_before_int8_rows_loads_tags_and_saves_as_it_was(tmp_path):
+    """tests/fixtures/model-format-2.npz, written by main at 2ef29b2 (before format 4), tags
+    byte for byte as that windowner tagged it, and saved again it stays a format-2 file."""
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    news = Path(__file__).resolve().parent.parent / "examples" / "news.txt"
+    expected = (fixtures / "format-2-tags.jsonl").read_text(encoding="utf-8")
+    result = run("ner-tag", fixtures / "model-format-2.npz", news, "--with-tokens")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected
+    old = load_model(fixtures / "model-format-2.npz")
+    save_model(tmp_path / "resaved.npz", old)
+    resaved = load_model(tmp_path / "resaved.npz")
+    assert resaved.metadata["format_version"] == 2 and "embedding" not in resaved.metadata
+    _assert_same_bits(resaved, old)
+    result = run("ner-tag", tmp_path / "resaved.npz", news, "--with-tokens")
+    assert result.stdout == expected
+
+
+def _rewrite_int8(tmp_path, change, members: int = 2) -> str:
+    save_model(tmp_path / "good.npz", int8_model(members))
+    with np.load(tmp_path / "good.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    change(arrays)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    return str(tmp_path / "bad.npz")
+
+
+def _set(name, edit):
+    def change(arrays):
+        array = arrays[name].copy()
+        edit(array)
+        arrays[name] = array
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_set("E_rows", lambda r: r.__setitem__(2, 6)), "E_rows of member 0 are not increasing"),
+        (_set("E_rows", lambda r: r.__setitem__(0, -1)), "not increasing rows of E"),
+        (_set("member1.E_rows", lambda r: r.__setitem__(1, 0)), "member 1 are not increasing"),
+        (lambda a: a.update(E_rows=a["E_rows"].astype(np.int64)), "array E_rows is int64"),
+        (lambda a: a.update(E_exact=a["E_exact"][:2]), r"E_exact \(2, 4\) of member 0 do not"),
+        (lambda a: a.update(E_exact=a["E_exact"][:, :3]), "do not fit E's shape"),
+        (_set("E_exact", lambda e: e.__setitem__((1, 2), np.nan)), "E_exact holds NaN"),
+        (_set("E_scale", lambda s: s.__setitem__(4, np.inf)), "E_scale holds a negative, NaN"),
+        (_set("E_scale", lambda s: s.__setitem__(4, -1)), "E_scale holds a negative"),
+        (lambda a: a.update(E_scale=a["E_scale"].astype(np.float32)), "E_scale is float32"),
+        (lambda a: a.update(E_int8=a["E_int8"][:5]), r"E_int8 \(5, 4\) and E_scale \(6,\)"),
+        (lambda a: a.update(E_int8=a["E_int8"].astype(np.uint8)), "array E_int8 is uint8"),
+        (lambda a: a.pop("E_scale"), "lacks E_int8 or E_scale"),
+        (lambda a: a.pop("member1.E_exact"), "member 1 must hold E_rows and E_exact, not E"),
+        (lambda a: a.update(E=a["E_exact"]), "member 0 must hold E_rows and E_exact, not E"),
+        (lambda a: a.pop("E_rows"), "member 0 must hold E_rows and E_exact"),
+        (_meta_edit(lambda m: m.pop("embedding")), "holds E_exact, E_int8, E_rows, E_scale but"),
+        (_meta_edit(lambda m: m.update(embedding="float16")), "'embedding' is unknown"),
+        (_meta_edit(lambda m: m.update(format_version=3)), "int8 in format version 3"),
+        (_meta_edit(lambda m: m["shapes"].update(E=[6, 5])), "do not fit E's shape"),
+    ],
+)
+def test_hostile_int8_arrays_are_refused_in_one_line(tmp_path, change, message):
+    with pytest.raises(UserError, match=message) as error:
+        load_model(_rewrite_int8(tmp_path, change))
+    assert "\n" not in str(error.value) and str(error.value).startswith(str(tmp_path))
+
+
+def test_an_int8_embedding_too_large_to_build_is_refused(tmp_path, monkeypatch):
+    path = _rewrite_int8(tmp_path, lambda a: None, members=1)
+    monkeypatch.setattr("windowner.errors.MAX_ARRAY_BYTES", 6 * 4 * 4 - 1)
+    with pytest.raises(UserError, match=r"E \(6 × 4\) would need"):
         load_model(path)

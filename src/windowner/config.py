@@ -184,6 +184,11 @@ class VectorsConfig:
     skip_bad_lines: bool = setting(
         False, "Leave out (and count) malformed vector lines instead of failing."
     )
+    int8: bool = setting(
+        True,
+        "Round the pretrained rows no training word reads to int8 (a scale per row): the model "
+        "file stores them in a quarter of the space.",
+    )
 
 
 @dataclass(frozen=True)

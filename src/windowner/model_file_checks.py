@@ -28,6 +28,7 @@ from windowner.errors import MAX_TAGS
 from windowner.features.lexicons import MAX_LEXICON_BYTES
 from windowner.features.vocabulary import SPECIALS
 from windowner.model.activations import get_activation, hyperparameters
+from windowner.model.int8 import Int8Rows
 from windowner.model.network import OPTIONAL_PARAMS, PARAM_NAMES
 
 # A deflated member may inflate this many times its compressed size, plus a small allowance:
@@ -47,6 +48,11 @@ MAX_JSON_BYTES = 16 * 2**20
 FEATURE_ARRAYS = {"clusters": np.dtype(np.int32), "lexicon": np.dtype(np.uint8)}
 MAX_CLUSTERINGS, MAX_CLUSTER_SIZE = 8, 16_384
 MAX_LEXICON_TYPES = 16
+# E stored as int8 rows shared by an ensemble's members and each member's exact rows (model_file's
+# docstring): metadata "embedding" says which layout, these are its arrays and their dtypes.
+EMBEDDINGS = ("float32", "int8")
+INT8_ARRAYS = {"E_int8": np.dtype(np.int8), "E_scale": np.dtype(np.float16)}
+INT8_MEMBER_ARRAYS = {"E_rows": np.dtype(np.int32), "E_exact": np.dtype(np.float32)}
 _COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 
 
@@ -404,6 +410,7 @@ METADATA: dict[str, tuple[bool, Callable[[Any, Mapping], None]]] = {
     "ensemble": (False, _ensemble_size),
     "decode": (False, _one_of(DECODERS)),
     "shapes": (True, _shapes),
+    "embedding": (False, _one_of(EMBEDDINGS)),
     "tags": (True, _tags),
     "only_type": (False, _only_type),
     "scheme": (False, _one_of(SCHEMES)),
@@ -474,3 +481,43 @@ def check_feature_arrays(meta: dict, arrays: Mapping[str, np.ndarray], n_words: 
             raise ValueError(
                 f"array lexicon is {phrases.shape}, expected at most {MAX_LEXICON_BYTES:,} bytes"
             )
+
+
+def check_int8_arrays(
+    meta: dict, arrays: Mapping[str, np.ndarray], members: Mapping[int, dict[str, np.ndarray]]
+) -> Int8Rows | None:
+    """The int8 layout's arrays against the metadata, before E is built from them: there
+    exactly when its embedding is int8 (format version 4 on), E_int8 of E's shape with finite
+    scales ≥ 0, and each member holding E_rows (strictly increasing rows of E) and E_exact
+    (finite, one row of E's width per row) in place of E. -> the int8 rows, or None."""
+    int8 = meta.get("embedding") == "int8"
+    shared = [name for name in INT8_ARRAYS if name in arrays]
+    parts = {name for params in members.values() for name in params if name in INT8_MEMBER_ARRAYS}
+    if not int8:
+        if shared or parts:
+            raise ValueError(
+                f"it holds {', '.join(sorted({*shared, *parts}))} but its embedding is not int8"
+            )
+        return None
+    if meta["format_version"] < 4:
+        raise ValueError(f"its embedding is int8 in format version {meta['format_version']}")
+    if len(shared) != len(INT8_ARRAYS):
+        raise ValueError("its embedding is int8 but it lacks E_int8 or E_scale")
+    q, scale, shape = arrays["E_int8"], arrays["E_scale"], tuple(meta["shapes"]["E"])
+    if len(shape) != 2 or q.shape != shape or scale.shape != shape[:1]:
+        raise ValueError(f"E_int8 {q.shape} and E_scale {scale.shape} do not fit E's shape {shape}")
+    if not (np.isfinite(scale).all() and (scale >= 0).all()):
+        raise ValueError("array E_scale holds a negative, NaN or infinite scale")
+    for number, params in members.items():
+        if "E" in params or not set(INT8_MEMBER_ARRAYS) <= set(params):
+            raise ValueError(f"ensemble member {number} must hold E_rows and E_exact, not E")
+        rows, exact = params["E_rows"], params["E_exact"]
+        if rows.ndim != 1 or exact.shape != (len(rows), shape[1]):
+            raise ValueError(
+                f"E_rows {rows.shape} and E_exact {exact.shape} of member {number} do not fit "
+                f"E's shape {shape}"
+            )
+        if len(rows) and (rows[0] < 0 or rows[-1] >= shape[0] or (np.diff(rows) <= 0).any()):
+            raise ValueError(f"E_rows of member {number} are not increasing rows of E")
+        check_finite("E_exact", exact)
+    return Int8Rows(q, scale)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import run
+from tests.conftest import parameters, run
 from tests.test_model_file import tiny_model
 from windowner.config import load_config
 from windowner.errors import UserError
@@ -161,7 +161,7 @@ def interrupted_run(tmp_path_factory):
     with pytest.raises(Interrupted):
         train(load_config(None, {**settings, "out": str(cut)}), **QUIET)
     monkeypatch.undo()
-    return cut, read_checkpoint_arrays(whole.out / "model.npz")
+    return cut, parameters(whole.out / "model.npz")
 
 
 class _contextless:
@@ -235,7 +235,7 @@ def test_every_mutation_of_a_real_checkpoint_is_refused_or_resumes_the_same_mode
     assert state["epoch"] == 1 and state["batch"] > 0  # mid-epoch 2, with an order
     untouched = tmp_path / "untouched"
     shutil.copytree(cut, untouched)
-    resumed = read_checkpoint_arrays(resume(untouched, **QUIET).out / "model.npz")
+    resumed = parameters(resume(untouched, **QUIET).out / "model.npz")
     assert all(np.array_equal(resumed[k], whole[k]) for k in ("E", "W", "b", "U", "c"))
     rng = np.random.default_rng(7)
     failures, refused = [], 0
@@ -255,7 +255,7 @@ def test_every_mutation_of_a_real_checkpoint_is_refused_or_resumes_the_same_mode
         except Exception as error:  # collecting every failure is the point
             failures.append(f"{what}: {type(error).__name__}: {error}")
             continue
-        resumed = read_checkpoint_arrays(Path(result.out) / "model.npz")
+        resumed = parameters(Path(result.out) / "model.npz")
         if not all(np.array_equal(resumed[k], whole[k]) for k in ("E", "W", "b", "U", "c")):
             failures.append(f"{what}: accepted, and trained a different model")
     assert not failures, "\n".join(failures)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import BIN, one_error_line, small_run_args
+from tests.conftest import BIN, one_error_line, parameters, small_run_args
 from windowner.errors import UserError
 from windowner.evaluation.conlleval import Scores
 from windowner.training.checkpoint import read_checkpoint_arrays as read_arrays
@@ -23,7 +23,7 @@ QUIET = {"log": lambda _: None, "progress": False}
 
 
 def arrays_equal(a: Path, b: Path) -> bool:
-    first, second = read_arrays(a), read_arrays(b)
+    first, second = parameters(a), parameters(b)
     params = ("E", "C", "W", "b", "U", "c", "vocabulary")
     return all(np.array_equal(first[k], second[k]) for k in params)
 
@@ -120,9 +120,10 @@ def test_a_diverging_learning_rate_stops_clearly_and_keeps_the_good_model(
     config = small_run(out=str(tmp_path / "d"), **{"training.epochs": 3})
     with pytest.raises(UserError, match=r"training diverged at epoch 2, step \d+ .*model-best"):
         train(config, **QUIET)
-    best = read_arrays(Path(config.out) / "model-best.npz")
+    best = parameters(Path(config.out) / "model-best.npz")
     assert all(np.isfinite(best[k]).all() for k in ("E", "W", "U"))
-    assert json.loads(best["metadata"].tobytes())["epoch"] == 1
+    metadata = read_arrays(Path(config.out) / "model-best.npz")["metadata"]
+    assert json.loads(metadata.tobytes())["epoch"] == 1
 
 
 def test_halving_restarts_the_epoch_then_gives_up(small_run, tmp_path, monkeypatch):

@@ -58,6 +58,40 @@ def test_frozen_embeddings_stay_pretrained(small_run, tmp_path):
     assert np.array_equal(model.network.params["E"][rows], vectors.matrix[:50])
 
 
+def test_int8_rounds_only_the_rows_training_never_reads_and_no_trained_number(small_run, tmp_path):
+    """vectors.int8 (the default) rounds the pretrained rows of words only dev holds: every
+    trained number is the same as without it, bit for bit, and the file stores those rows as
+    int8 and holds exactly the model that was scored."""
+    runs = {
+        flag: train(
+            small_run(out=str(tmp_path / str(flag)), **{"vectors.int8": flag}),
+            log=lambda _: None,
+            progress=False,
+        )
+        for flag in (True, False)
+    }
+    rounded, plain = (load_model(runs[flag].out / "model.npz") for flag in (True, False))
+    assert [r["train_loss"] for r in runs[True].history] == [
+        r["train_loss"] for r in runs[False].history
+    ]
+    for name, value in plain.network.params.items():
+        if name != "E":
+            assert np.array_equal(rounded.network.params[name], value), name
+    E_int8, E_plain = rounded.network.params["E"], plain.network.params["E"]
+    changed = (E_int8 != E_plain).any(axis=1)
+    train_tokens = [t for s in read_conll(small_run().data.train).sentences for t in s.tokens]
+    read = np.zeros(len(E_int8), bool)
+    read[rounded.vocabulary.ids(train_tokens)] = True
+    dev_only = ~read
+    dev_only[:3] = False  # <unk>, <s>, </s>: fresh rows, never rounded
+    assert not changed[read].any() and changed[dev_only].all() and dev_only.sum() > 100
+    step = np.abs(E_plain[dev_only]).max(axis=1, keepdims=True) / 127
+    assert (np.abs(E_int8 - E_plain)[dev_only] <= 0.51 * step).all()
+    assert rounded.metadata["format_version"] == 4 and plain.metadata["format_version"] == 2
+    dev = read_conll(small_run().data.dev)
+    assert evaluate(rounded, dev)[0].f1 == runs[True].dev.f1  # the file is the model scored
+
+
 def test_refuses_to_overwrite_without_force(small_run):
     train(small_run(**{"training.epochs": 1}), force=True, log=lambda _: None, progress=False)
     with pytest.raises(UserError, match="--force"):

@@ -12,9 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import BIN, ROOT, mounted_tmpfs, one_error_line, run, small_run_args
+from tests.conftest import (
+    BIN,
+    ROOT,
+    mounted_tmpfs,
+    one_error_line,
+    parameters,
+    run,
+    small_run_args,
+)
 from windowner.atomic import link_or_copy
-from windowner.training.checkpoint import read_checkpoint_arrays as read_arrays
 
 
 def train_command(config, out: Path, *extra: str) -> list[str]:
@@ -63,7 +70,7 @@ def snapshot(out: Path) -> dict[str, bytes]:
 
 
 def same_model(a: Path, b: Path) -> bool:
-    first, second = read_arrays(a), read_arrays(b)
+    first, second = parameters(a), parameters(b)
     return all(np.array_equal(first[k], second[k]) for k in ("E", "C", "W", "b", "U", "c"))
 
 

@@ -21,6 +21,7 @@ from windowner.features.lexicons import TYPES, LexiconFeature, load_lexicon
 from windowner.features.vocabulary import SPECIALS, build_vocabulary
 from windowner.features.windows import Features
 from windowner.model.activations import get_activation, hyperparameters
+from windowner.model.int8 import Int8Rows, encode, round_rows
 from windowner.model.network import WindowNetwork
 from windowner.model_file import Model
 from windowner.training.provenance import data_hashes, package_versions
@@ -78,8 +79,22 @@ def new_model(
         tables=tables,
         objective=objective,
     )
+    int8_rows = None
+    if v.int8:  # last: the clusters and the initial tables' scale read the vectors as they are
+        E = network.params["E"]
+        int8_rows = round_unread_rows(E, pretrained, vocabulary.ids(train_tokens), log)
     metadata = run_metadata(config, train)
-    return Model(network, vocabulary, tags, metadata, features, m.decode, objective, only_type)
+    return Model(
+        network,
+        vocabulary,
+        tags,
+        metadata,
+        features,
+        m.decode,
+        objective,
+        only_type,
+        int8_rows=int8_rows,
+    )
 
 
 def run_metadata(config: Config, train: Corpus) -> dict:
@@ -93,6 +108,27 @@ def run_metadata(config: Config, train: Corpus) -> dict:
         "data_sha256": data_hashes(paths),
         "versions": package_versions(),
     }
+
+
+def round_unread_rows(
+    E: np.ndarray, pretrained: np.ndarray, read: np.ndarray, log: Callable[[str], None]
+) -> Int8Rows:
+    """Round, in place, the rows of E that are `pretrained` (V,) bool and that no training token
+    reads (`read`: the (N,) rows the training tokens find) to int8 (model/int8.py), so that the
+    model file can store them in a quarter of the space and still hold exactly the model trained.
+
+    Training never reads these rows, so not one of its numbers changes; the words only dev, test
+    and tagging see read their rounded vectors (at most half a step of max|e|/127 off in each
+    component). -> E's rows as int8, for save_model.
+    """
+    unread = pretrained.copy()
+    unread[read] = False
+    rounded = round_rows(E, unread)
+    log(
+        f"int8: {rounded:,} pretrained rows no training word reads rounded to int8 "
+        f"({int(pretrained.sum()) - int(unread.sum()):,} read stay float32)"
+    )
+    return encode(E)[0]
 
 
 def check_network_size(

@@ -54,7 +54,7 @@ def save_checkpoint(
     extra["training_state"] = json_array(asdict(state))
     if order is not None:
         extra["order"] = order
-    save_model(path, model, extra)
+    save_model(path, model, extra, compress=False)  # written every epoch: not worth deflating
 
 
 def load_checkpoint(path: str | Path):

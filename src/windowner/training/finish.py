@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from windowner.atomic import write_text
+from windowner.atomic import link_or_copy, write_text
 from windowner.evaluation.conlleval import Scores, TokenScores, scores_from_dict
 from windowner.evaluation.evaluate import evaluate
-from windowner.model_file import load_model
+from windowner.model_file import load_model, save_model
 from windowner.training.checkpoint import TrainingState
 from windowner.training.loop import Run, write_metrics
 from windowner.training.run_folder import (
@@ -19,6 +19,7 @@ from windowner.training.run_folder import (
     CURVES_FILE,
     LAST_FILE,
     METRICS_FILE,
+    MODEL_FILE,
     SCORES_FILE,
 )
 
@@ -41,11 +42,15 @@ def finish(
 
     The dev scores are the ones the best epoch recorded in its model's metadata: dev is never
     scored again. scores.json marks the run complete: from then on nothing resumes it, so the
-    checkpoint and the last epoch's model (each the size of a model, 80 MB with all of GloVe)
-    are deleted, and model.npz (= model-best.npz) is what stays.
+    checkpoint and the last epoch's model (each the size of a model, 28 MB uncompressed with all
+    of GloVe) are deleted, and model.npz (= model-best.npz), deflated, is what stays.
     """
     out = run.out
     best = load_model(out / BEST_FILE)
+    # The epochs wrote it uncompressed: the model the run keeps is deflated once, here, before
+    # scores.json marks the run complete (a run stopped before that finishes again on --resume).
+    save_model(out / BEST_FILE, best)
+    link_or_copy(out / BEST_FILE, out / MODEL_FILE)
     dev = scores_from_dict(best.metadata["dev"])
     test = None
     if run.test is not None:

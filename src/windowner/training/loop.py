@@ -242,11 +242,13 @@ def end_epoch(run: Run, state: TrainingState, epoch: int, log: Callable[[str], N
     state.history.append(record)
     log(json.dumps(record))
     model.metadata.update(epoch=epoch, dev=dev.to_dict())
-    save_model(out / LAST_FILE, model)
+    # The files of every epoch are written uncompressed (deflating E's int8 rows takes half a
+    # second); finish() compresses the model the run keeps, once.
+    save_model(out / LAST_FILE, model, compress=False)
     # With training.with_dev, dev is training data: the last epoch is kept, whatever dev says.
     if dev.f1 > state.best_f1 or config.training.with_dev:
         state.best_f1, state.best_epoch, state.epochs_without_improvement = dev.f1, epoch, 0
-        save_model(out / BEST_FILE, model)
+        save_model(out / BEST_FILE, model, compress=False)
         link_or_copy(out / BEST_FILE, out / MODEL_FILE)
     else:
         state.epochs_without_improvement += 1

@@ -122,6 +122,7 @@ def join_seeds(config: Config, runs: list[Path], out: Path, log: Callable[[str],
         first.objective,
         first.only_type,
     )
+    joined.int8_rows = first.int8_rows  # the seeds share their int8 rows (the same vectors)
     dev_scores = _score(joined, read_data(config, "dev"))
     test = read_data(config, "test") if config.data.test else None
     test_scores = _score(joined, test) if test is not None else None
