@@ -23,9 +23,9 @@ dies finds its pipes closed and exits.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
-import pickle
 import queue
 import signal
 import struct
@@ -247,7 +247,7 @@ class WorkerPool:
             elif kind == _DONE:
                 return _COUNTS.unpack(body)
             else:
-                raise _failure(pickle.loads(body), worker.process.pid)
+                raise _failure(json.loads(bytes(body)), worker.process.pid)
 
     def _finish(self) -> None:
         """Let every worker finish and exit; a UserError if one did not exit cleanly."""
@@ -343,7 +343,7 @@ def _work(
             parts.flush()
             outbox.put(_DONE + _COUNTS.pack(*counts))
     except BaseException as error:  # every failure goes to the parent, which reports it
-        outbox.put(_FAILED + pickle.dumps(_described(error)))
+        outbox.put(_FAILED + json.dumps(_described(error), default=str).encode("utf-8"))
     outbox.put(None)
     sender.join()
 
@@ -385,8 +385,8 @@ class _Parts:
 
 
 def _described(error: BaseException) -> tuple[str, tuple | str]:
-    """A worker's error as plain data: ("user", (message, path, line)) for a UserError, else
-    ("bug", its traceback)."""
+    """A worker's error as plain data, sent as JSON (nothing read back from a pipe is unpickled):
+    ("user", (message, path, line)) for a UserError, else ("bug", its traceback)."""
     if isinstance(error, UserError):
         return "user", (error.message, error.path, error.line)
     return "bug", "".join(traceback.format_exception(error))
