@@ -68,12 +68,15 @@ def main() -> None:
         jobs = [(row, seed) for row in (args.rows or ROWS) for seed in seeds]
         with ThreadPoolExecutor(PARALLEL) as pool:
             list(pool.map(lambda job: run_seed(RUNS, job[0], job[1], ROWS[job[0]][1]), jobs))
-    results = [
-        run_seed(RUNS, row, seed, ROWS[row][1])
-        for row in ROWS
-        for seed in SEEDS
-        if (RUNS / row / f"seed-{seed}" / "scores.json").exists()
-    ]
+    # Seeds measured before and committed stay in the table when their run folders are gone
+    # (runs/ is not committed); a run folder here replaces its committed figures.
+    kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    results = {(r["row"], r["seed"]): r for r in kept if r["row"] in ROWS}
+    for row in ROWS:
+        for seed in SEEDS:
+            if (RUNS / row / f"seed-{seed}" / "scores.json").exists():
+                results[row, seed] = run_seed(RUNS, row, seed, ROWS[row][1])
+    results = sorted(results.values(), key=lambda r: (list(ROWS).index(r["row"]), r["seed"]))
     if not any(r["row"] == "default" for r in results):
         results += default_from_ablation()
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
