@@ -47,6 +47,20 @@ NOT_RUN_HERE = {
         "run on test.txt by the tests of --errors (flags in the other order)",
         ("tests/evaluation/test_errors.py", 'CONLL / "test.txt", "--json", "--errors"'),
     ),
+    # A full CoNLL training with lexicons (about 3 minutes here) and the tagging that shows its
+    # hand-written phrase at work: the README quotes the line as it ran. A short training does
+    # not learn to trust the lexicon; the mechanism's tests are tests/features/test_lexicons.py.
+    "ner-train --config configs/conll2003.toml --out runs/news-lexicon --set "
+    '\'model.lexicons=["data/lexicons/company_forms.tsv", "data/lexicons/nationalities.tsv", '
+    '"data/lexicons/person_names.tsv", "data/lexicons/places.tsv", '
+    '"examples/news-lexicon.tsv"]\'': (
+        "a full CoNLL training with lexicons, about 3 minutes",
+        None,
+    ),
+    "ner-tag runs/news-lexicon/model.npz examples/news.txt --format inline": (
+        "reads the model of the full training above",
+        None,
+    ),
     "ner-gradcheck": (
         "every activation × head × variant, 12 s; the same check_all() is tested in-process",
         ("tests/model/test_gradcheck.py", "check_all"),
