@@ -43,6 +43,7 @@ ROWS: dict[str, tuple[str, list[str]]] = {
     "clusters": ("+ k-means word clusters of 64, 256, 1024 (4 wide each)", CLUSTERS),
     "lexicons": ("+ the shipped lexicons (4 wide per type)", [LEXICONS, "model.lexicon_dim=4"]),
     "both": ("+ clusters and lexicons", [*CLUSTERS, LEXICONS, "model.lexicon_dim=4"]),
+    "prior": ("+ the document prior (4 wide, 3 folds)", ["model.prior_dim=4"]),
 }
 
 

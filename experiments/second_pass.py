@@ -164,7 +164,7 @@ def second_pass(seed: int, variant: str = "separate") -> dict:
     train_sentences = [s.tokens for s in train.sentences]
     train_documents = [s.document for s in train.sentences]
     prior_train = prior_classes(
-        train_sentences, train_documents, np.concatenate(p_train), variant == "self"
+        train_sentences, train_documents, np.concatenate(p_train), variant != "separate"
     )
 
     # The second pass: D reads old class × 12 + prior class.
@@ -183,7 +183,7 @@ def second_pass(seed: int, variant: str = "separate") -> dict:
             features,
             document_classes=old * PRIOR_CLASSES + prior_train,
         )
-        return centre_only(windows, features, half) if variant == "self" else windows
+        return centre_only(windows, features, half) if variant != "separate" else windows
 
     def log_probs_two_pass(model, found, lengths, documents, document_classes):
         if model is first or document_classes is not None:
@@ -216,8 +216,36 @@ def second_pass(seed: int, variant: str = "separate") -> dict:
         windows = centre_only(windows, model.features, half)
         return model.network.log_probs(windows.ids, lengths=windows.lengths, allowed=allowed), None
 
+    def log_probs_cheap(model, found, lengths, documents, document_classes):
+        """Pass 1 is the separate first model; the second model re-scores only the tokens
+        whose centre reads a prior (capital letter, another mention): the rest keep pass 1's."""
+        if model is first or document_classes is not None:
+            return predict._ORIGINAL_LOG_PROBS(model, found, lengths, documents, document_classes)
+        sentences = found.sentences(lengths)
+        documents = range(len(sentences)) if documents is None else documents
+        first_found = predict.token_table(first).type_ids(sentences)
+        log_p, _ = predict._ORIGINAL_LOG_PROBS(first, first_found, lengths, documents, None)
+        prior = prior_classes(sentences, documents, types_of(log_p, first.tags), True)
+        shares.append(float(np.mean(prior != 1)))
+        table = predict.token_table(model)
+        old = table.document_classes(found, lengths, documents)
+        windows = table.windows(
+            found, lengths, model.network.window, documents, old * PRIOR_CLASSES + prior
+        )
+        windows = centre_only(windows, model.features, model.network.window)
+        rows = np.flatnonzero(prior != 1)
+        allowed = predict.iob2_masks(tuple(model.tags))
+        log_p = log_p.copy()
+        if len(rows):
+            log_p[rows] = model.network.log_probs(windows.ids[rows], allowed=allowed)
+        return log_p, None
+
     run.encode = encode_train
-    predict._log_probs = log_probs_self if variant == "self" else log_probs_two_pass
+    predict._log_probs = {
+        "self": log_probs_self,
+        "cheap": log_probs_cheap,
+        "separate": log_probs_two_pass,
+    }[variant]
     second = "second" if variant == "separate" else f"second-{variant}"
     overrides = dict(
         parse_assignment(a) for a in (*EXTRA, f"training.seed={seed}", f"out={out / second}")
@@ -282,7 +310,7 @@ def table(results: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, help="run one seed in this process")
-    parser.add_argument("--variant", choices=("separate", "self"), default="separate")
+    parser.add_argument("--variant", choices=("separate", "self", "cheap"), default="separate")
     parser.add_argument("--table", action="store_true", help="only rebuild the table")
     parser.add_argument("--smoke", action="store_true", help="one epoch each: try the script")
     args = parser.parse_args()

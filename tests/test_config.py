@@ -159,6 +159,8 @@ INVALID = {
     ),
     "model.cluster_dim": st.one_of(st.integers(max_value=0), st.integers(min_value=101)),
     "model.lexicon_dim": st.one_of(st.integers(max_value=0), st.integers(min_value=101)),
+    "model.prior_dim": st.one_of(st.integers(max_value=-1), st.integers(min_value=101)),
+    "model.prior_folds": st.one_of(st.integers(max_value=1), st.integers(min_value=11)),
     "model.decode": NOT_A_NAME,
     "training.epochs": st.integers(max_value=0),
     "training.patience": st.integers(max_value=-1),

@@ -273,6 +273,19 @@ class ModelConfig:
     lexicon_fold: bool = setting(
         False, "Match the lexicons case-folded (more matches, far less precise ones)."
     )
+    prior_dim: int = setting(
+        0,
+        "Width of the document prior's vector at the window centre: what a first pass says "
+        "about the word's other mentions in its document (0: none; training then also trains "
+        "prior_folds + 1 first passes).",
+        _sized(0, 100, "every window position gets prior_dim more inputs to W"),
+    )
+    prior_folds: int = setting(
+        3,
+        "Folds of the training documents for the document prior: each fold's priors come from "
+        "a first pass trained on the other folds.",
+        _between(2, 10, high_open=False),
+    )
     decode: str = setting(
         "viterbi",
         "viterbi (IOB2-constrained best sequence) or greedy (argmax per token).",

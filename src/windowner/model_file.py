@@ -34,6 +34,7 @@ from windowner.data.tags import parse_tag
 from windowner.errors import UserError, check_size, reading
 from windowner.features.casing import CASING_CLASSES
 from windowner.features.document import DOCUMENT_CLASSES
+from windowner.features.prior import PRIOR_CLASSES
 from windowner.features.vocabulary import Vocabulary
 from windowner.features.windows import Features
 from windowner.model.activations import get_activation
@@ -66,9 +67,12 @@ FORMAT = "windowner-model"
 # and `lexicon` arrays and the metadata that says a model has them); a model without them is
 # still written as version 2, so that a windowner from before them reads it as it always did.
 # Version 4 added E stored as int8 and exact rows (the module docstring); a model whose rows
-# are all float32 is still written as version 2 or 3.
-FORMAT_VERSION = 4
-READS_VERSIONS = (1, 2, 3, 4)
+# are all float32 is still written as version 2 or 3. Version 5 added the document prior
+# (features/prior.py): its table R, the metadata that says a model reads it, and the first pass
+# that makes it (metadata "first_pass": parameters member1.*, beside the model's own); only a
+# model with the prior is written as version 5.
+FORMAT_VERSION = 5
+READS_VERSIONS = (1, 2, 3, 4, 5)
 MODEL_ARRAYS = (*PARAM_NAMES, "vocabulary", "metadata")
 
 
@@ -96,6 +100,10 @@ class Model:
     objective: str = TrainingConfig.objective
     only_type: str = ""
     int8_rows: Int8Rows | None = field(default=None, repr=False, compare=False)
+    # The first pass of a model with the document prior (features/prior.py): a network of the
+    # same architecture whose scores give the prior that `network` then reads; None: the prior
+    # stays "alone" (a first pass itself, or a model without the prior).
+    first_pass: WindowNetwork | Ensemble | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_choice(self.decode, DECODERS, "decoding")
@@ -130,8 +138,13 @@ def save_model(
     """
     network = model.network
     members = network.members if isinstance(network, Ensemble) else [network]
+    if model.first_pass is not None:  # its members follow the model's own, as many of them
+        first = model.first_pass
+        members = [*members, *(first.members if isinstance(first, Ensemble) else [first])]
     int8 = _int8_layout(model, [m.params["E"] for m in members])
-    version = FORMAT_VERSION if int8 is not None else 3 if model.features.arrays() else 2
+    version = 4 if int8 is not None else 3 if model.features.arrays() else 2
+    if model.features.prior:
+        version = FORMAT_VERSION
     metadata = {
         **{
             k: v
@@ -153,8 +166,11 @@ def save_model(
     }
     if isinstance(metadata.get("config"), dict):
         metadata["config"] = _without_decisions(metadata["config"])
-    if len(members) > 1:
-        metadata["ensemble"] = len(members)
+    if model.first_pass is not None:
+        metadata["first_pass"] = True
+    own = len(members) // 2 if model.first_pass is not None else len(members)
+    if own > 1:
+        metadata["ensemble"] = own
     if int8 is not None:
         metadata["embedding"] = "int8"
     arrays: dict[str, np.ndarray] = {}
@@ -275,7 +291,7 @@ def model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
         check_feature_arrays(metadata, arrays, len(words))
         int8 = check_int8_arrays(metadata, arrays, members)
         features = Features.from_dict(metadata.get("features"), arrays)
-        count = metadata.get("ensemble", 1)
+        count = metadata.get("ensemble", 1) * (2 if metadata.get("first_pass") else 1)
         if sorted(members) != list(range(count)):
             raise ValueError(f"{len(members)} sets of parameters for {count} ensemble members")
         for params in members.values():
@@ -297,14 +313,28 @@ def model_from_arrays(arrays: dict[str, np.ndarray], path: str | Path) -> Model:
             problem += f" the {network.objective} objective"
         if problem:
             raise bad(problem)
-    network = networks[0] if count == 1 else Ensemble(networks)
+    first_pass = None
+    if metadata.get("first_pass"):  # the first pass's members follow the model's own
+        own = len(networks) // 2
+        networks, firsts = networks[:own], networks[own:]
+        first_pass = firsts[0] if own == 1 else Ensemble(firsts)
+    network = networks[0] if len(networks) == 1 else Ensemble(networks)
     # files before the lookup chain store only whether the words are lowercased
     settings = metadata.get("vocabulary") or {"lowercase": metadata["lowercase"]}
     vocabulary = Vocabulary.from_settings(words, settings)
     tags = metadata["tags"]
     only_type = metadata.get("only_type", "")
     return Model(
-        network, vocabulary, tags, metadata, features, decode, objective, only_type, int8_rows=int8
+        network,
+        vocabulary,
+        tags,
+        metadata,
+        features,
+        decode,
+        objective,
+        only_type,
+        int8_rows=int8,
+        first_pass=first_pass,
     )
 
 
@@ -368,6 +398,8 @@ def _shape_problem(network: WindowNetwork, features: Features, words: int, tags:
         needed["Q"] = features.clusters.rows()
     if features.lexicon is not None:
         needed["L"] = features.lexicon.rows()
+    if features.prior:
+        needed["R"] = len(PRIOR_CLASSES)
     transitions = [n for n in TRANSITIONS if n in params]
     if transitions and (
         len(transitions) < 2 or params["A"].shape != (tags, tags) or params["a0"].shape != (tags,)

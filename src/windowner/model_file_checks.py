@@ -296,14 +296,15 @@ def _features(v, meta) -> None:
     "shapes": [...] or null}, "document": bool} and optionally "clusters": {"sizes": [...]} and
     "lexicon": {"types": [...], "fold": bool}, as features.windows.Features.to_dict makes."""
     _object(v, meta)
-    if not {"subwords", "document"} <= set(v) <= {
-        "subwords",
-        "document",
-        *FEATURE_ARRAYS,
-    } or not isinstance(v["document"], bool):
+    if (
+        not {"subwords", "document"} <= set(v) <= {"subwords", "document", "prior", *FEATURE_ARRAYS}
+        or not isinstance(v["document"], bool)
+        or v.get("prior", True) is not True
+    ):
         raise ValueError(
             "must hold 'subwords' and 'document' (true or false), and may hold "
-            + " and ".join(repr(k) for k in FEATURE_ARRAYS)
+            + ", ".join(repr(k) for k in FEATURE_ARRAYS)
+            + " and 'prior' (true)"
         )
     sub = v["subwords"]
     _object(sub, meta)
@@ -368,6 +369,17 @@ def _ensemble_size(v, meta) -> None:
         raise ValueError("must be a number of members from 2 to 64")
 
 
+def _first_pass(v, meta) -> None:
+    """A model with the document prior's first pass (its members after the model's own): only
+    one that reads the prior."""
+    if v is not True:
+        raise ValueError("must be true")
+    if not (meta.get("features") or {}).get("prior"):
+        raise ValueError("is only for a model whose features read the document prior")
+    if meta.get("ensemble", 1) > 32:  # twice the members: MAX_MEMBERS bounds the arrays
+        raise ValueError("allows an ensemble of at most 32 members")
+
+
 def _only_type(v, meta) -> None:
     if not isinstance(v, str) or not v:
         raise ValueError("must be a non-empty string")
@@ -408,6 +420,7 @@ METADATA: dict[str, tuple[bool, Callable[[Any, Mapping], None]]] = {
     "features": (False, _features),
     "objective": (False, _one_of(OBJECTIVES)),
     "ensemble": (False, _ensemble_size),
+    "first_pass": (False, _first_pass),
     "decode": (False, _one_of(DECODERS)),
     "shapes": (True, _shapes),
     "embedding": (False, _one_of(EMBEDDINGS)),

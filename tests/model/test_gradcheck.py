@@ -20,7 +20,7 @@ from windowner.model.network import HEADS
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_parameter_of_every_variant_is_right(activation, head):
     errors = check_case(activation, head)
-    expected = {"E", "C", "P", "S", "K", "D", "Q", "L", "U", "c", "activation"}
+    expected = {"E", "C", "P", "S", "K", "D", "Q", "L", "R", "U", "c", "activation"}
     expected |= (
         {"W[value]", "W[gate]", "b[value]", "b[gate]"} if "glu" in activation else {"W", "b"}
     )
@@ -93,6 +93,24 @@ def test_a_feature_table_routed_from_its_first_slot_only_is_caught(monkeypatch, 
     errors = check_case("tanh", "softmax")
     assert errors[table] > 1e-3, errors
     assert max(v for k, v in errors.items() if k != table) < 1e-6, errors
+
+
+def test_a_document_prior_gradient_off_by_half_is_caught(monkeypatch):
+    """R, the document prior's table (one slot, read at the centre), takes the shared table
+    path; a backward that scales its rows' gradient (as forgetting the batch mean would) is
+    wrong for R alone, and the check says so."""
+    real = network_module.window_backward
+
+    def halved(dx, cache):
+        grads = real(dx, cache)
+        grad = grads["R"]
+        grads["R"] = TableGrad(grad.ids, tuple(v / 2 for v in grad.values))
+        return grads
+
+    monkeypatch.setattr(network_module, "window_backward", halved)
+    errors = check_case("tanh", "sigmoid")
+    assert errors["R"] > 1e-3, errors
+    assert max(v for k, v in errors.items() if k != "R") < 1e-6, errors
 
 
 def test_command_exits_1_when_a_backward_is_wrong(monkeypatch):

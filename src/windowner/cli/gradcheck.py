@@ -12,7 +12,7 @@ from windowner.cli.common import json_text, make_app, user_errors
 app = make_app("Check every backward pass against centred numerical differences in float64.")
 
 COLUMNS = (
-    *("E", "C", "P", "S", "K", "D", "Q", "L", "W", "b"),
+    *("E", "C", "P", "S", "K", "D", "Q", "L", "R", "W", "b"),
     *("W[value]", "W[gate]", "b[value]", "b[gate]", "U", "c", "A", "a0"),
 )
 
@@ -31,8 +31,9 @@ def main(
     """Largest relative error per parameter, rel = max|a−b| / max(1e-8, |a|+|b|); exit 1 if any
     exceeds 1e-6. Covers W, b, U, c, the gate weights of gated units, the embedding rows (a word
     repeated in the batch), casing rows and the feature tables (prefixes P, suffixes S, shapes K,
-    document context D, word clusters Q, lexicon matches L), plus each activation against its
-    own forward; each (activation, head) plain and with dropout on x and h plus L2 weight decay,
+    document context D, word clusters Q, lexicon matches L, document prior R), plus each
+    activation against its own forward; each (activation, head) plain and with dropout on x and
+    h plus L2 weight decay,
     and each activation under the sentence objective (transitions A, start scores a0)."""
     with user_errors():
         from windowner.errors import UserError

@@ -23,6 +23,8 @@ import numpy as np
 from windowner.features.casing import PADDING_ID, casing_ids
 from windowner.features.document import PADDING_ID as DOCUMENT_PADDING
 from windowner.features.document import classes_of_type_facts, type_facts
+from windowner.features.prior import ALONE_ID, centre_only
+from windowner.features.prior import PADDING_ID as PRIOR_PADDING
 from windowner.features.vocabulary import BOS_ID, EOS_ID, Vocabulary
 from windowner.features.windows import Features, Windows
 
@@ -129,11 +131,12 @@ class TokenTable:
         half: int,
         documents: Sequence[int] | None = None,
         document_classes: np.ndarray | None = None,
+        prior: np.ndarray | None = None,
     ) -> Windows:
         """encode()'s Windows for the tokens `found` (from type_ids) in sentences of `lengths`.
 
         Shapes: found (T,), lengths (S,) summing to T -> Windows with ids (T, 2·half+1, m').
-        `documents` and `document_classes` mean what they mean for encode.
+        `documents`, `document_classes` and `prior` mean what they mean for encode.
         """
         lengths = np.asarray(lengths, np.int64)
         n_subwords = len(self.features.subwords.names)
@@ -158,8 +161,21 @@ class TokenTable:
             columns += list(lexicon.ids(found.sentences(lengths)).T)
             left += lexicon.padding_ids().tolist()
             right += lexicon.padding_ids().tolist()
+        if self.features.prior:  # the last slot, read at the centre only
+            alone = np.full(len(found), ALONE_ID, np.int32)
+            columns.append(alone if prior is None else np.asarray(prior, np.int32))
+            left.append(PRIOR_PADDING)
+            right.append(PRIOR_PADDING)
         ids = window_rows(np.stack(columns, axis=1), lengths, half, left, right)
+        if self.features.prior:
+            ids[:, :, -1] = centre_only(ids[:, :, -1], half)
         return Windows(ids, lengths)
+
+    def word_facts(self, found: TypeIds) -> tuple[np.ndarray, np.ndarray]:
+        """Each token's lowercased form's id and its kind (features/document.py's type_facts),
+        what the document prior groups and filters by. Shapes: found (T,) -> (T,), (T,)."""
+        facts = found.columns[found.type_of][:, -3:-1]
+        return facts[:, 0], facts[:, 1]
 
     def _cluster_padding(self) -> np.ndarray:
         """(q,) the Q rows of a position beyond the sentence edge; (0,) without clusters."""

@@ -17,6 +17,8 @@ from windowner.features.clusters import VocabularyClusters
 from windowner.features.document import PADDING_ID as DOCUMENT_PADDING
 from windowner.features.document import classes_of_tokens, token_types
 from windowner.features.lexicons import LexiconFeature
+from windowner.features.prior import ALONE_ID, centre_only
+from windowner.features.prior import PADDING_ID as PRIOR_PADDING
 from windowner.features.vocabulary import BOS_ID, EOS_ID, Vocabulary
 
 
@@ -52,12 +54,13 @@ class Features:
     document: bool = False  # the document-context class (features/document.py)
     clusters: VocabularyClusters | None = None  # the word's cluster per size (features/clusters.py)
     lexicon: LexiconFeature | None = None  # the token's place in lexicon phrases, per type
+    prior: bool = False  # the document prior at the window centre (features/prior.py)
 
     @property
     def slots(self) -> tuple[str, ...]:
         """The parameter table each slot of a window position reads, in x's order: E (the word),
         C (its casing), then P…, S…, K (subwords), D (document context), Q… (word clusters),
-        L… (lexicon matches, one per type)."""
+        L… (lexicon matches, one per type), R (the document prior, last)."""
         return (
             "E",
             "C",
@@ -65,6 +68,7 @@ class Features:
             *(("D",) if self.document else ()),
             *(self.clusters.names if self.clusters is not None else ()),
             *(self.lexicon.names if self.lexicon is not None else ()),
+            *(("R",) if self.prior else ()),
         )
 
     def to_dict(self) -> dict:
@@ -76,6 +80,8 @@ class Features:
             out["clusters"] = self.clusters.to_dict()
         if self.lexicon is not None:
             out["lexicon"] = self.lexicon.to_dict()
+        if self.prior:
+            out["prior"] = True
         return out
 
     @classmethod
@@ -96,7 +102,8 @@ class Features:
             phrases = arrays["lexicon"].tobytes()
             lexicon = LexiconFeature.from_bytes(phrases, settings["types"], settings["fold"])
         subwords = Subwords.from_dict(data["subwords"])
-        return cls(subwords, bool(data["document"]), clusters, lexicon)
+        prior = bool(data.get("prior", False))
+        return cls(subwords, bool(data["document"]), clusters, lexicon, prior)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays a model file holds beside the parameters for these features."""
@@ -140,6 +147,7 @@ def encode(
     features: Features = Features(),
     documents: Sequence[int] | None = None,
     document_classes: np.ndarray | None = None,
+    prior: np.ndarray | None = None,
 ) -> Windows:
     """Look every token up once and cut the windows, padding with <s>/</s> at sentence edges.
 
@@ -148,6 +156,8 @@ def encode(
     to every occurrence. `documents[i]` is sentence i's document (features/document.py); None: every
     sentence is a document of its own. `document_classes` (T,), when given, is the document
     context already found (for sentences cut from a larger document), and documents is unused.
+    `prior` (T,) is each token's features/prior.py class, read at the window centre only (None:
+    every token "alone", as a first pass reads it).
     """
     types, type_of = token_types(sentences)  # type_of[i]: the distinct token that token i is
     lengths = np.fromiter((len(s) for s in sentences), np.int64, count=len(sentences))
@@ -186,4 +196,8 @@ def encode(
             window_ids(per_token[:, j], lengths, half, padding[j], padding[j])
             for j in range(per_token.shape[1])
         ]
+    if features.prior:
+        classes = np.full(len(type_of), ALONE_ID, np.int32) if prior is None else prior
+        column = window_ids(np.asarray(classes, np.int32), lengths, half, *[PRIOR_PADDING] * 2)
+        columns.append(centre_only(column, half))
     return Windows(np.stack(columns, axis=2), lengths)

@@ -33,7 +33,7 @@ from windowner.model.sentence import initial_transitions, marginals, sentence_lo
 
 PARAM_NAMES = ("E", "C", "W", "b", "U", "c")  # every model has these
 # prefixes, suffixes, shapes, document context, word clusters, lexicon matches
-FEATURE_TABLES = ("P", "S", "K", "D", "Q", "L")
+FEATURE_TABLES = ("P", "S", "K", "D", "Q", "L", "R")
 TRANSITIONS = ("A", "a0")  # the sentence objective's transition and start scores
 OPTIONAL_PARAMS = FEATURE_TABLES + TRANSITIONS
 # The heads (choices.HEADS) and objectives (choices.OBJECTIVES): window is each window's own

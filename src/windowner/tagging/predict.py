@@ -11,6 +11,7 @@ import numpy as np
 
 from windowner.data.tags import OUTSIDE, allowed_transitions
 from windowner.errors import UserError
+from windowner.features.prior import ALONE_ID, prior_classes, type_distribution
 from windowner.features.token_table import TokenTable, TypeIds
 from windowner.model.decoding import check_decoder, greedy, viterbi_batch
 from windowner.model.network import WindowNetwork
@@ -124,16 +125,41 @@ def _log_probs(
     documents: Sequence[int] | None,
     document_classes: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """The windows' log p (T, C), and the scores s (T, C) for the sentence objective (else None)."""
-    windows = token_table(model).windows(
-        found, lengths, model.network.window, documents, document_classes
-    )
+    """The windows' log p (T, C), and the scores s (T, C) for the sentence objective (else None).
+
+    A model with the document prior's first pass (features/prior.py) scores every window with
+    the first pass, every token "alone"; the prior of each token follows from those scores and
+    `documents`, and the model's own network scores again only the windows whose centre reads
+    a prior: the other rows keep the first pass's log p.
+    """
+    table = token_table(model)
+    windows = table.windows(found, lengths, model.network.window, documents, document_classes)
     network, lengths = model.network, windows.lengths
     allowed = None if model.only_type else iob2_masks(tuple(model.tags))
+    if model.first_pass is not None:
+        return _two_passes(model, found, windows, documents, allowed), None
     if isinstance(network, WindowNetwork) and network.objective == "sentence":
         s = network.scores(windows.ids)
         return network.normalise(s, lengths, allowed), s
     return network.log_probs(windows.ids, lengths=lengths, allowed=allowed), None
+
+
+def _two_passes(model: Model, found: TypeIds, windows, documents, allowed) -> np.ndarray:
+    """log p (T, C) of a model with the document prior: the first pass's, with the rows of the
+    tokens that read a prior scored again by the model's network (see _log_probs)."""
+    lengths = windows.lengths
+    log_p = model.first_pass.log_probs(windows.ids, lengths=lengths, allowed=allowed)
+    if documents is None:  # each sentence is a document of its own
+        documents = range(len(lengths))
+    document = np.repeat(np.asarray(documents, np.int64).reshape(-1), lengths)
+    word, kind = token_table(model).word_facts(found)
+    prior = prior_classes(word, kind, document, type_distribution(log_p, model.tags))
+    rows = np.flatnonzero(prior != ALONE_ID)
+    if len(rows):
+        ids = windows.ids[rows]
+        ids[:, model.network.window, -1] = prior[rows]  # R, the last slot, at the centre
+        log_p[rows] = model.network.log_probs(ids, allowed=allowed)
+    return log_p
 
 
 def _decoder(model: Model, decode: str | None) -> str:

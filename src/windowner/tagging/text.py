@@ -179,14 +179,19 @@ def _predict_in_chunks(
     only_type = model.only_type
     parts: list[tuple] = []  # (tag ids or tags, probabilities) of each chunk, in order
 
+    # each token's document: a chunk's sentences take theirs along, for the document prior,
+    # which a model with it finds within the chunk
+    token_document = np.repeat(np.asarray(documents, np.int64).reshape(-1), lengths)
+
     def run(a: int, b: int, part_lengths: np.ndarray) -> None:
         known = None if classes is None else classes[a:b]
+        docs = token_document[a + np.cumsum(part_lengths) - part_lengths]
         if only_type:
-            predictions = predict_types(model, found[a:b], part_lengths, decode, None, known)
+            predictions = predict_types(model, found[a:b], part_lengths, decode, docs, known)
             tags = [tag for prediction in predictions for tag in prediction.tags]
             parts.append((tags, [p.probabilities for p in predictions]))
         else:
-            ids, p = predict_flat(model, found[a:b], part_lengths, decode, None, known)
+            ids, p = predict_flat(model, found[a:b], part_lengths, decode, docs, known)
             parts.append((ids, [p]))
 
     first = size = 0  # the chunk is sentences[first:i], of `size` tokens

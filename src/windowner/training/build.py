@@ -18,6 +18,7 @@ from windowner.features.casing import CASING_CLASSES
 from windowner.features.clusters import vocabulary_clusters
 from windowner.features.document import DOCUMENT_CLASSES
 from windowner.features.lexicons import TYPES, LexiconFeature, load_lexicon
+from windowner.features.prior import PRIOR_CLASSES
 from windowner.features.vocabulary import SPECIALS, build_vocabulary
 from windowner.features.windows import Features
 from windowner.model.activations import get_activation, hyperparameters
@@ -180,7 +181,7 @@ def new_features(
         lexicon = LexiconFeature(load_lexicon(m.lexicons), m.lexicon_fold)
         counts = ", ".join(f"{kind} {lexicon.lexicon.count(kind):,}" for kind in TYPES)
         log(f"lexicons: {len(lexicon.lexicon):,} phrases ({counts}) from {len(m.lexicons)} files")
-    features = Features(subwords, bool(m.document_dim), clusters, lexicon)
+    features = Features(subwords, bool(m.document_dim), clusters, lexicon, bool(m.prior_dim))
     widths = {"P": m.affix_dim, "S": m.affix_dim, "K": m.shape_dim}
     tables = {name: (rows, widths[name]) for name, rows in subwords.rows().items()}
     if features.document:
@@ -189,6 +190,8 @@ def new_features(
         tables["Q"] = (clusters.rows(), m.cluster_dim)
     if lexicon is not None:
         tables["L"] = (lexicon.rows(), m.lexicon_dim)
+    if features.prior:
+        tables["R"] = (len(PRIOR_CLASSES), m.prior_dim)
     return features, tables
 
 

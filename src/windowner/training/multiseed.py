@@ -123,6 +123,8 @@ def join_seeds(config: Config, runs: list[Path], out: Path, log: Callable[[str],
         first.only_type,
     )
     joined.int8_rows = first.int8_rows  # the seeds share their int8 rows (the same vectors)
+    if first.first_pass is not None:  # the document prior: the first passes join as well
+        joined.first_pass = Ensemble([m.first_pass for m in models])
     dev_scores = _score(joined, read_data(config, "dev"))
     test = read_data(config, "test") if config.data.test else None
     test_scores = _score(joined, test) if test is not None else None

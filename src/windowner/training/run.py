@@ -21,10 +21,11 @@ from windowner.features.windows import encode
 from windowner.model_file import Model
 from windowner.training.build import new_model
 from windowner.training.checkpoint import TrainingState, check_resumable, load_checkpoint
-from windowner.training.data import read_corpora, with_dev
+from windowner.training.data import Corpora, read_corpora, with_dev
 from windowner.training.finish import TrainResult, finish
 from windowner.training.init import load_start, starting_config, starting_model
 from windowner.training.loop import Run, run_epochs
+from windowner.training.prior_folds import first_passes, read_train_prior, refuse_unsupported
 from windowner.training.provenance import data_hashes
 from windowner.training.run_folder import (
     CHECKPOINT_FILE,
@@ -52,6 +53,8 @@ def train(
     log: Callable[[str], None] = print,
     progress: bool = True,
     given: Collection[str] | None = None,
+    first_pass: bool = False,
+    corpora: Corpora | None = None,
 ) -> TrainResult:
     """Train a window network as `config` says; write model, metrics and config to config.out.
 
@@ -59,6 +62,9 @@ def train(
     previous one only once it has finished (run_folder.swap_in). With training.init the run
     starts from that model (training/init.py), `given` being the keys the user set (None:
     those not at their defaults), which must not contradict the model's architecture.
+    `first_pass`: a run of the document prior's first passes (training/prior_folds.py): the
+    prior is read "alone" everywhere and no first passes of its own are trained; `corpora`, the
+    data already read (a fold of train), else the config's are read.
     """
     out = Path(config.out)
     if not config.data.train or not config.data.dev:
@@ -70,7 +76,7 @@ def train(
         if swap_pending(out):  # a finished run whose swap a SIGKILL cut short
             swap_in(out)
         folder = staged if holds_run(out) else out
-        run = prepare(config, folder, log, given=given)
+        run = prepare(config, folder, log, given=given, first_pass=first_pass, corpora=corpora)
         run.folder = out
         discard_next(out)  # an unfinished run beside the folder's: --force replaces it
         state = TrainingState()
@@ -182,19 +188,24 @@ def prepare(
     log: Callable[[str], None],
     model: Model | None = None,
     given: Collection[str] | None = None,
+    first_pass: bool = False,
+    corpora: Corpora | None = None,
 ):
     """Read the data and build (or take) the model, the targets and the optimiser.
 
     -> Run. When resuming, the model and the generator's state are the checkpoint's. A run
     with training.init starts from that model, and its config takes the model's architecture
     (init.starting_config, `given` as train() has it): Run.config is the config it runs.
+    A run with the document prior (model.prior_dim) trains its first passes here, before its
+    own epochs, unless it is one of them (`first_pass`) or resumes (it reads their priors back).
     """
+    refuse_unsupported(config)
     rng = np.random.default_rng(config.training.seed)
     start = None
     if model is None and config.training.init:
         start, origin = load_start(config.training.init)
         config = starting_config(config, start, config.training.init, given)
-    corpora = read_corpora(config, log)
+    corpora = corpora or read_corpora(config, log)
     if config.training.with_dev:
         corpora = with_dev(corpora)
         log(f"training on train + dev: {corpora.train.summary()}")
@@ -203,12 +214,21 @@ def prepare(
     elif model is None:
         model = new_model(config, corpora.train, rng, log)
     train = corpora.train.sentences
+    prior = None
+    if config.model.prior_dim and not first_pass:
+        if model.first_pass is not None:  # resuming: the checkpoint's model holds it
+            prior = read_train_prior(out, corpora.train.tokens)
+        else:
+            model.first_pass, whole, prior = first_passes(config, corpora, out, log)
+            if whole.vocabulary.words != model.vocabulary.words:
+                raise UserError("the first pass's vocabulary differs from the run's", out)
     windows = encode(
         [s.tokens for s in train],
         model.vocabulary,
         config.model.window,
         model.features,
         [s.document for s in train],
+        prior=prior,
     )
     t, m = config.training, config.model
     optimizer = SGD(
