@@ -30,6 +30,7 @@ def bench_size(model: Path, work: Path) -> dict:
         *console_script("ner-train", "windowner.cli.train"),
         *("--config", CONFIG, "--out", out, "--seeds", "0,1,2", "--ensemble"),
         *("--epochs", 1, "--force", "--quiet", "--set", 'data.test=""'),
+        *("--set", "model.prior_dim=0"),  # one network per member (project.PRIOR_OFF)
     ]
     _, _, seconds, error = run_child(command)
     if error:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from project import CONFIG, ROOT
+from project import CONFIG, PRIOR_OFF, ROOT
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
     from windowner.training.loop import train_epoch
     from windowner.training.run import prepare
 
-    overrides = {"out": str(ROOT / "runs" / "param-digest")}
+    overrides = {"out": str(ROOT / "runs" / "param-digest"), **PRIOR_OFF}
     for item in args.set:
         key, _, value = item.partition("=")
         overrides[key] = json.loads(value) if value[:1].isdigit() or value[:1] == "-" else value

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from child_process import console_script, measure, run_child
 from corpus import conll_tokens
-from project import CONFIG, DATA, ROOT
+from project import CONFIG, DATA, PRIOR_OFF, ROOT
 from timing import blas_limit, blas_threads
 
 
@@ -24,6 +24,7 @@ def bench_train(out: Path, epochs: int) -> dict:
         *console_script("ner-train", "windowner.cli.train"),
         *("--config", CONFIG, "--out", out, "--epochs", epochs, "--force", "--quiet"),
         *("--set", 'data.test=""'),  # no test set: only the epochs and dev are timed
+        *("--set", "model.prior_dim=0"),  # one network (project.PRIOR_OFF)
     ]
     _, peak_mb, _, error = run_child(command)
     if error:
@@ -63,7 +64,7 @@ def measure_train(args) -> dict:
     from windowner.config import load_config
     from windowner.training.run import train
 
-    overrides = {"out": args.out, "training.epochs": args.epochs, "data.test": ""}
+    overrides = {"out": args.out, "training.epochs": args.epochs, "data.test": "", **PRIOR_OFF}
     for key, value in (
         ("data.train", args.train),
         ("data.dev", args.dev),

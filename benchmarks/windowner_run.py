@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from project import CONFIG, ROOT
+from project import CONFIG, PRIOR_OFF, ROOT
 from timing import blas_limit
 
 
@@ -18,7 +18,12 @@ def prepared_run(settings: list[str], out: Path):
     from windowner.config import load_config, parse_assignment
     from windowner.training.run import prepare
 
-    overrides = {"out": str(out), "data.test": "", **dict(map(parse_assignment, settings))}
+    overrides = {
+        "out": str(out),
+        "data.test": "",
+        **PRIOR_OFF,
+        **dict(map(parse_assignment, settings)),
+    }
     with contextlib.chdir(ROOT):  # the config's data paths are relative to the project
         config = load_config(CONFIG, overrides)
         return prepare(config, out, log=lambda line: None)

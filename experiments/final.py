@@ -99,6 +99,7 @@ def with_dev_one(seed: int) -> dict:
             *("--config", "configs/conll2003.toml", "--seed", str(seed), "--out", str(out)),
             *("--epochs", str(epochs), "--set", "training.with_dev=true", "--force", "--quiet"),
             *("--set", "model.affix_dim=8"),  # the full config, as the ablation's full row
+            *("--set", "model.prior_dim=0"),  # measured before the prior's default
         ]
         done = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True)
         if done.returncode:

@@ -151,6 +151,7 @@ def train_one(arm: str, seed: int, arguments: list) -> Path | None:
     out = RUNS / arm / f"seed-{seed}"
     if not (out / "scores.json").exists():
         command = [str(BIN / "ner-train"), "--config", "configs/conll2003.toml"]
+        command += ["--set", "model.prior_dim=0"]  # measured before the prior's default; --init
         command += [str(a).replace("{seed}", str(seed)) for a in arguments]
         command += ["--seed", str(seed), "--out", str(out), "--force", "--quiet"]
         started = time.perf_counter()

@@ -70,7 +70,9 @@ def run_limited(
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory, conll_dir) -> Path:
-    """A quick model on all of train.txt with the default GloVe vectors: 2 epochs, 100 units."""
+    """A quick model on all of train.txt with the default GloVe vectors: 2 epochs, 100 units, and
+    the document prior off (tests/training/test_prior_training.py trains it; here it would
+    train four more networks on every worker)."""
     out = tmp_path_factory.mktemp("run")
     result = run(
         "ner-train",
@@ -88,6 +90,8 @@ def trained(tmp_path_factory, conll_dir) -> Path:
         "2",
         "--set",
         "model.hidden=100",
+        "--set",
+        "model.prior_dim=0",
     )
     assert result.returncode == 0, result.stderr
     (out.parent / f"{out.name}.stdout").write_text(result.stdout)  # what the user saw

@@ -265,18 +265,23 @@ def _toml(value) -> str:
 
 
 def test_no_config_file_means_the_default_runs_settings():
-    """ner-train --train T --dev D trains what make train trains, apart from paths."""
+    """ner-train --train T --dev D trains what make train trains, apart from paths and the
+    document prior: it needs a corpus of many documents and trains four more networks, so
+    without a config it is off (README, ner-train)."""
     from tests.conftest import ROOT
 
     named = load_config(ROOT / "configs" / "conll2003.toml")
+    assert named.model.prior_dim == 4 and Config().model.prior_dim == 0
     paths = {
         "data.train": named.data.train,
         "data.dev": named.data.dev,
         "data.test": named.data.test,
         "out": named.out,
+        "model.prior_dim": 4,
     }
     assert load_config(None, paths) == named
-    assert dataclasses.replace(named, out=Config().out, data=Config().data) == Config()
+    model = dataclasses.replace(named.model, prior_dim=0)
+    assert dataclasses.replace(named, out=Config().out, data=Config().data, model=model) == Config()
 
 
 @pytest.mark.parametrize(

@@ -250,3 +250,28 @@ def test_a_damaged_prior_model_is_one_user_error(prior_run, tmp_path, change, me
     result, _ = prior_run
     with pytest.raises(UserError, match=message):
         load_model(_rewritten(result.out / "model.npz", tmp_path, change))
+
+
+def test_ner_tag_reads_a_record_as_one_document_for_the_prior(prior_run, small_run, tmp_path):
+    """`ner-tag --unit document` cuts the text into sentences and passes them through its chunked
+    path; a record is one document, so its tags are predict()'s with one document, and they
+    differ from each sentence alone where a prior is read."""
+    from windowner.tagging.predict import predict
+
+    result, _ = prior_run
+    model = load_model(result.out / "model.npz")
+    dev = read_conll(small_run().data.dev)
+    sentences = [list(s.tokens) for s in dev.sentences[:60]]
+    text = tmp_path / "dev.txt"
+    text.write_text("\n".join(" ".join(s) for s in sentences) + "\n", encoding="utf-8")
+    tagged = run(
+        "ner-tag",
+        *(result.out / "model.npz", text, "--unit", "document", "--format", "conll"),
+        "--pretokenized",
+    )
+    assert tagged.returncode == 0, tagged.stderr
+    tags = [line.split()[-1] for line in tagged.stdout.splitlines() if line.strip()]
+    together = predict(model, sentences, documents=[0] * len(sentences))
+    alone = predict(model, sentences)
+    assert tags == [t for p in together for t in p.tags]
+    assert tags != [t for p in alone for t in p.tags]
