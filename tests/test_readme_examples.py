@@ -28,7 +28,7 @@ DEFAULT_MODEL = Path("runs/conll2003/model.npz")
 # README line (its comment dropped) -> (why the suite does not run it, a file and a string in it
 # that show where it does run, or None).
 NOT_RUN_HERE = {
-    "make train": ("the full default training, about 2 minutes", None),
+    "make train": ("the full default training, about 8 minutes", None),
     "make test": ("this suite itself", None),
     "ner-train --config configs/conll2003.toml": (
         "the command of `make train`",
@@ -47,14 +47,14 @@ NOT_RUN_HERE = {
         "run on test.txt by the tests of --errors (flags in the other order)",
         ("tests/evaluation/test_errors.py", 'CONLL / "test.txt", "--json", "--errors"'),
     ),
-    # A full CoNLL training with lexicons (about 3 minutes here) and the tagging that shows its
+    # A full CoNLL training with lexicons (about 9 minutes here) and the tagging that shows its
     # hand-written phrase at work: the README quotes the line as it ran. A short training does
     # not learn to trust the lexicon; the mechanism's tests are tests/features/test_lexicons.py.
     "ner-train --config configs/conll2003.toml --out runs/news-lexicon --set "
     '\'model.lexicons=["data/lexicons/company_forms.tsv", "data/lexicons/nationalities.tsv", '
     '"data/lexicons/person_names.tsv", "data/lexicons/places.tsv", '
     '"examples/news-lexicon.tsv"]\'': (
-        "a full CoNLL training with lexicons, about 3 minutes",
+        "a full CoNLL training with lexicons, about 9 minutes",
         None,
     ),
     "ner-tag runs/news-lexicon/model.npz examples/news.txt --format inline": (

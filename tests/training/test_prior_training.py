@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import one_error_line, parameters, run, small_run_args
+from tests.test_model_file import _meta_edit
+from tests.training.test_checkpoint import _After, _contextless
 from windowner.data.conll import read_conll
 from windowner.evaluation.evaluate import evaluate
 from windowner.features.prior import ALONE_ID, PRIOR_CLASSES, prior_classes, type_distribution
@@ -123,7 +125,7 @@ def test_an_interrupted_prior_run_resumes_to_the_uninterrupted_model(
 
     def then_interrupt(*args):
         out = real(*args)
-        monkeypatch.setattr(loop, "_signals_set_flag", lambda: _Contextless(_After(60)))
+        monkeypatch.setattr(loop, "_signals_set_flag", lambda: _contextless(_After(60)))
         return out
 
     monkeypatch.setattr(prior_folds, "first_passes", then_interrupt)
@@ -186,29 +188,6 @@ def _never(*args):
     raise AssertionError("a resumed run trained its first passes again")
 
 
-class _After(list):
-    """A signal list that turns true at its n-th look: train stops mid-epoch, checkpointed."""
-
-    def __init__(self, n: int):
-        super().__init__(["SIGINT"])
-        self.n = n
-
-    def __bool__(self):
-        self.n -= 1
-        return self.n < 0
-
-
-class _Contextless:
-    def __init__(self, value):
-        self.value = value
-
-    def __enter__(self):
-        return self.value
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _rewritten(source, tmp_path, change) -> str:
     """The model file `source` with `change` applied to its arrays, as a new npz."""
     with np.load(source) as npz:
@@ -216,15 +195,6 @@ def _rewritten(source, tmp_path, change) -> str:
     change(arrays)
     np.savez(tmp_path / "bad.npz", **arrays)
     return str(tmp_path / "bad.npz")
-
-
-def _metadata(edit):
-    def change(arrays):
-        meta = json.loads(arrays["metadata"].tobytes())
-        edit(meta)
-        arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
-
-    return change
 
 
 def _drop_first_pass(arrays):
@@ -235,10 +205,10 @@ def _drop_first_pass(arrays):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (_metadata(lambda m: m["features"].pop("prior")), "only for a model whose features read"),
-        (_metadata(lambda m: m["features"].update(prior="yes")), "'prior' \\(true\\)"),
-        (_metadata(lambda m: m.update(first_pass=1)), "'first_pass' must be true"),
-        (_metadata(lambda m: m.update(ensemble=40)), "at most 32 members"),
+        (_meta_edit(lambda m: m["features"].pop("prior")), "only for a model whose features read"),
+        (_meta_edit(lambda m: m["features"].update(prior="yes")), "'prior' \\(true\\)"),
+        (_meta_edit(lambda m: m.update(first_pass=1)), "'first_pass' must be true"),
+        (_meta_edit(lambda m: m.update(ensemble=40)), "at most 32 members"),
         (_drop_first_pass, "1 sets of parameters for 2"),
         (lambda a: a.update(R=a["R"][:-1]), r"array R is \(11, 3\), its metadata says"),
         (lambda a: a.update({"member1.R": a["member1.R"][:, :1]}), "member1.R|R is"),
