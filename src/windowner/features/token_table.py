@@ -174,7 +174,7 @@ class TokenTable:
     def word_facts(self, found: TypeIds) -> tuple[np.ndarray, np.ndarray]:
         """Each token's lowercased form's id and its kind (features/document.py's type_facts),
         what the document prior groups and filters by. Shapes: found (T,) -> (T,), (T,)."""
-        facts = found.columns[found.type_of][:, -3:-1]
+        facts = found.columns[:, -3:-1][found.type_of]  # two columns gathered, not all of them
         return facts[:, 0], facts[:, 1]
 
     def _cluster_padding(self) -> np.ndarray:
